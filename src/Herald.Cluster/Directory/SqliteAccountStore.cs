@@ -1,0 +1,128 @@
+using System.Globalization;
+using Herald.Cluster.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Herald.Cluster.Directory;
+
+/// <summary>
+/// An <see cref="IAccountStore"/> kept in the <c>accounts</c> table of a SQLite file. Roles are stored
+/// as a comma-separated list; the password columns are all null for an account without a password.
+/// </summary>
+public sealed class SqliteAccountStore : IAccountStore
+{
+    /// <summary>The DDL for the accounts table (idempotent).</summary>
+    public const string SchemaDdl = """
+        CREATE TABLE IF NOT EXISTS accounts (
+            user_id TEXT PRIMARY KEY NOT NULL,
+            roles TEXT NOT NULL,
+            pw_iterations INTEGER NULL,
+            pw_salt BLOB NULL,
+            pw_hash BLOB NULL
+        );
+        """;
+
+    private const string UpsertSql = """
+        INSERT INTO accounts (user_id, roles, pw_iterations, pw_salt, pw_hash)
+        VALUES ($user_id, $roles, $pw_iterations, $pw_salt, $pw_hash)
+        ON CONFLICT (user_id) DO UPDATE SET
+            roles = excluded.roles,
+            pw_iterations = excluded.pw_iterations,
+            pw_salt = excluded.pw_salt,
+            pw_hash = excluded.pw_hash;
+        """;
+
+    private readonly SqliteDatabase _db;
+
+    /// <summary>Creates the store and its table if it does not exist.</summary>
+    /// <param name="db">The database holding the table.</param>
+    public SqliteAccountStore(SqliteDatabase db)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        _db = db;
+        _db.EnsureSchema(SchemaDdl);
+    }
+
+    /// <inheritdoc />
+    public async Task<Account?> GetAccount(string userId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        ct.ThrowIfCancellationRequested();
+
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT user_id, roles, pw_iterations, pw_salt, pw_hash FROM accounts WHERE user_id = $user_id;";
+        command.Parameters.AddWithValue("$user_id", userId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var roles = reader.GetString(1).Split(',', StringSplitOptions.RemoveEmptyEntries);
+        PasswordCredential? password = null;
+        if (!reader.IsDBNull(2) && !reader.IsDBNull(3) && !reader.IsDBNull(4))
+        {
+            password = new PasswordCredential(
+                reader.GetInt32(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
+        }
+        return new Account(reader.GetString(0), roles, password);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The user id is empty, or a role is empty or contains a comma.</exception>
+    public async Task UpsertAccount(Account account, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentException.ThrowIfNullOrEmpty(account.UserId, nameof(account));
+        var roles = account.Roles ?? [];
+        foreach (var role in roles)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(role, nameof(account));
+            if (role.Contains(',', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Role '{role}' must not contain a comma.", nameof(account));
+            }
+        }
+        if (account.Password is { } credential)
+        {
+            ArgumentNullException.ThrowIfNull(credential.Salt, nameof(account));
+            ArgumentNullException.ThrowIfNull(credential.Hash, nameof(account));
+        }
+        ct.ThrowIfCancellationRequested();
+
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = UpsertSql;
+        command.Parameters.AddWithValue("$user_id", account.UserId);
+        command.Parameters.AddWithValue("$roles", string.Join(',', roles));
+        command.Parameters.AddWithValue("$pw_iterations", (object?)account.Password?.Iterations ?? DBNull.Value);
+        command.Parameters.AddWithValue("$pw_salt", (object?)account.Password?.Salt ?? DBNull.Value);
+        command.Parameters.AddWithValue("$pw_hash", (object?)account.Password?.Hash ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAccount(string userId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        ct.ThrowIfCancellationRequested();
+
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM accounts WHERE user_id = $user_id;";
+        command.Parameters.AddWithValue("$user_id", userId);
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> CountAccounts(CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM accounts;";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+    }
+}

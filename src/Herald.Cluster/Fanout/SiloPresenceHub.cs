@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Herald.Cluster.Presence;
+using Herald.Core.Privacy;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Herald.Cluster.Fanout;
+
+/// <summary>A local receiver of presence views: a SignalR connection, an SSE stream, an XMPP session, a webhook.</summary>
+public interface IPresenceSink
+{
+    /// <summary>The person on whose behalf this sink watches (decides the disclosure).</summary>
+    string WatcherId { get; }
+
+    /// <summary>
+    /// Takes a view. Called from the fan-out path: must not block; implementations queue (coalescing per person)
+    /// and write in batches from their own loop. Views of one person may repeat; a sink drops any whose
+    /// sequence is not above the last it delivered for that person.
+    /// </summary>
+    void Deliver(PresenceView view);
+}
+
+/// <summary>
+/// The per-silo fan-out point. Each silo holds one instance: it registers once per watched person (with the
+/// watcher ids it serves) with that person's grain, receives one broadcast per change, and delivers in process to
+/// every local sink, picking each sink's view by its watcher's disclosure key. Registrations are leases renewed
+/// every <see cref="PresenceOptions.SiloWatchRenewal"/>, which also re-creates them when a person's grain
+/// reactivated elsewhere after a node loss, and catches up any change missed meanwhile.
+/// </summary>
+public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
+{
+    private static readonly Meter Meter = new("Herald.Presence");
+    private static readonly Counter<long> DeliveriesCounter = Meter.CreateCounter<long>("herald.presence.deliveries", description: "Views handed to local sinks");
+    private static readonly Counter<long> BroadcastsCounter = Meter.CreateCounter<long>("herald.presence.broadcasts", description: "Broadcasts received by this silo");
+
+    private readonly IGrainFactory _grains;
+    private readonly ILocalSiloDetails _silo;
+    private readonly ILogger<SiloPresenceHub> _logger;
+    private readonly ConcurrentDictionary<string, Watched> _watched = new(StringComparer.Ordinal);
+    private readonly Lock _refLock = new();
+    private ISiloPresenceObserver? _selfRef;
+    private long _deliveries;
+
+    /// <summary>Creates the hub.</summary>
+    public SiloPresenceHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<PresenceOptions> options, ILogger<SiloPresenceHub> logger)
+    {
+        _grains = grains;
+        _silo = silo;
+        Options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>The presence options in force.</summary>
+    public PresenceOptions Options { get; }
+
+    /// <summary>Total views handed to sinks by this silo.</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    /// <summary>Number of distinct people watched from this silo.</summary>
+    public int WatchedPeople => _watched.Count;
+
+    private ISiloPresenceObserver SelfRef
+    {
+        get
+        {
+            lock (_refLock)
+            {
+                // Held strongly here: Orleans keeps only a weak reference to observer objects.
+                return _selfRef ??= _grains.CreateObjectReference<ISiloPresenceObserver>(this);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts delivering views of <paramref name="userId"/> to <paramref name="sink"/>; returns the current view
+    /// for the sink's watcher.
+    /// </summary>
+    public async Task<PresenceView> Watch(IPresenceSink sink, string userId)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var entry = _watched.GetOrAdd(userId, static _ => new Watched());
+        lock (entry.Lock)
+        {
+            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
+            {
+                w.Sinks.Add(sink);
+                if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached))
+                {
+                    return cached;
+                }
+            }
+            else
+            {
+                w = new WatcherEntry();
+                w.Sinks.Add(sink);
+                entry.Watchers[sink.WatcherId] = w;
+            }
+        }
+        var grants = await _grains.GetGrain<IPersonGrain>(userId).WatchFromSilo(_silo.SiloAddress, SelfRef, [sink.WatcherId], replace: false);
+        Apply(userId, entry, grants, deliver: false);
+        lock (entry.Lock)
+        {
+            var key = entry.Watchers.TryGetValue(sink.WatcherId, out var w) ? w.Key : null;
+            return key is { } k && entry.Latest.TryGetValue(k, out var v) ? v : grants[0].View;
+        }
+    }
+
+    /// <summary>Stops delivering views of <paramref name="userId"/> to <paramref name="sink"/>.</summary>
+    public void Unwatch(IPresenceSink sink, string userId)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (!_watched.TryGetValue(userId, out var entry))
+        {
+            return;
+        }
+        var dropWatcher = false;
+        lock (entry.Lock)
+        {
+            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w) && w.Sinks.Remove(sink) && w.Sinks.Count == 0)
+            {
+                entry.Watchers.Remove(sink.WatcherId);
+                dropWatcher = true;
+            }
+            if (entry.Watchers.Count == 0)
+            {
+                _watched.TryRemove(new KeyValuePair<string, Watched>(userId, entry));
+            }
+        }
+        if (dropWatcher)
+        {
+            _ = UnregisterAsync(userId, sink.WatcherId);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task OnPresence(PresenceBroadcast broadcast)
+    {
+        ArgumentNullException.ThrowIfNull(broadcast);
+        BroadcastsCounter.Add(1);
+        if (_watched.TryGetValue(broadcast.UserId, out var entry))
+        {
+            Deliver(entry, broadcast.Views);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Renews every registration of this silo (replacing the watcher sets), applying the returned views so that
+    /// sinks catch up on anything missed. Bounded parallelism; failures are logged and retried next round.
+    /// </summary>
+    public async Task RenewAll(CancellationToken ct)
+    {
+        var work = _watched.ToArray();
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct }, async (kv, _) =>
+        {
+            string[] watcherIds;
+            lock (kv.Value.Lock)
+            {
+                watcherIds = [.. kv.Value.Watchers.Keys];
+            }
+            if (watcherIds.Length == 0)
+            {
+                return;
+            }
+            try
+            {
+                var grants = await _grains.GetGrain<IPersonGrain>(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true);
+                Apply(kv.Key, kv.Value, grants, deliver: true);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogRenewFailed(ex, kv.Key);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_refLock)
+        {
+            if (_selfRef is not null)
+            {
+                try
+                {
+                    _grains.DeleteObjectReference<ISiloPresenceObserver>(_selfRef);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or ObjectDisposedException)
+                {
+                    // the runtime is already gone
+                }
+                _selfRef = null;
+            }
+        }
+    }
+
+    private void Apply(string userId, Watched entry, IReadOnlyList<WatchGrant> grants, bool deliver)
+    {
+        var views = new List<KeyedView>(grants.Count);
+        lock (entry.Lock)
+        {
+            foreach (var g in grants)
+            {
+                if (entry.Watchers.TryGetValue(g.WatcherId, out var w))
+                {
+                    w.Key = g.Key;
+                }
+                views.Add(new KeyedView(g.Key, g.View));
+            }
+        }
+        if (deliver)
+        {
+            Deliver(entry, views);
+        }
+        else
+        {
+            lock (entry.Lock)
+            {
+                foreach (var v in views)
+                {
+                    if (!entry.Latest.TryGetValue(v.Key, out var old) || old.Sequence < v.View.Sequence)
+                    {
+                        entry.Latest[v.Key] = v.View;
+                    }
+                }
+            }
+        }
+        _ = userId;
+    }
+
+    private void Deliver(Watched entry, IReadOnlyList<KeyedView> views)
+    {
+        List<(IPresenceSink Sink, PresenceView View)>? targets = null;
+        lock (entry.Lock)
+        {
+            foreach (var kv in views)
+            {
+                if (entry.Latest.TryGetValue(kv.Key, out var old) && old.Sequence >= kv.View.Sequence)
+                {
+                    continue; // stale or already delivered
+                }
+                entry.Latest[kv.Key] = kv.View;
+                foreach (var w in entry.Watchers.Values)
+                {
+                    if (w.Key == kv.Key)
+                    {
+                        foreach (var sink in w.Sinks)
+                        {
+                            (targets ??= []).Add((sink, kv.View));
+                        }
+                    }
+                }
+            }
+        }
+        if (targets is null)
+        {
+            return;
+        }
+        foreach (var (sink, view) in targets)
+        {
+            try
+            {
+                sink.Deliver(view);
+            }
+            catch (Exception ex)
+            {
+                LogSinkFailed(ex, view.UserId);
+            }
+        }
+        Interlocked.Add(ref _deliveries, targets.Count);
+        DeliveriesCounter.Add(targets.Count);
+    }
+
+    private async Task UnregisterAsync(string userId, string watcherId)
+    {
+        try
+        {
+            await _grains.GetGrain<IPersonGrain>(userId).UnwatchFromSilo(_silo.SiloAddress, [watcherId]);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRenewFailed(ex, userId); // the lease expires on its own
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing the silo watch of {PersonId} failed; retrying next round")]
+    private partial void LogRenewFailed(Exception ex, string personId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A sink failed to take a view of {PersonId}")]
+    private partial void LogSinkFailed(Exception ex, string personId);
+
+    private sealed class Watched
+    {
+        public Lock Lock { get; } = new();
+
+        public Dictionary<string, WatcherEntry> Watchers { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<DisclosureKey, PresenceView> Latest { get; } = [];
+    }
+
+    private sealed class WatcherEntry
+    {
+        public DisclosureKey? Key { get; set; }
+
+        public List<IPresenceSink> Sinks { get; } = [];
+    }
+}
+
+/// <summary>Renews the silo's watch registrations on a fixed period (real time: this is infrastructure liveness).</summary>
+public sealed class SiloPresenceRenewal(SiloPresenceHub hub) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(hub.Options.SiloWatchRenewal);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await hub.RenewAll(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Herald.Cluster.Directory;
+using Herald.Cluster.Fanout;
+using Herald.Cluster.Presence;
+using Herald.Cluster.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Herald.Cluster.Hosting;
+
+/// <summary>Wires Herald's presence engine into an Orleans silo.</summary>
+public static class HeraldSiloExtensions
+{
+    /// <summary>
+    /// Adds the person grains' services, the per-silo fan-out hub and its renewal loop, and options bound to
+    /// <c>Herald:Presence</c> (validated at start). Grain state is stored as System.Text.Json.
+    /// </summary>
+    public static ISiloBuilder AddHeraldPresence(this ISiloBuilder silo, Action<PresenceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        var options = silo.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        options.ValidateDataAnnotations()
+            .Validate(o => o.MinLeaseTtl <= o.MaxLeaseTtl, "Herald:Presence:MinLeaseTtl must not exceed MaxLeaseTtl")
+            .ValidateOnStart();
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton<SiloPresenceHub>();
+        silo.Services.AddHostedService<SiloPresenceRenewal>();
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        return silo;
+    }
+
+    /// <summary>
+    /// The embedded default: one SQLite file (WAL) at <paramref name="databasePath"/> holds grain state and the
+    /// directory, accounts and API keys.
+    /// </summary>
+    public static ISiloBuilder AddHeraldSqliteStorage(this ISiloBuilder silo, string databasePath)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        var full = Path.GetFullPath(databasePath);
+        var db = new SqliteDatabase(full);
+        silo.Services.AddSingleton(db);
+        silo.Services.AddSingleton<IDirectoryStore>(new SqliteDirectoryStore(db));
+        silo.Services.AddSingleton<IAccountStore>(new SqliteAccountStore(db));
+        silo.Services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(db));
+        silo.AddSqliteGrainStorage(HeraldStorage.ProviderName, o => o.DatabasePath = full);
+        return silo;
+    }
+}

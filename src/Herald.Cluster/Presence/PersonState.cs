@@ -1,0 +1,43 @@
+using Herald.Core.Model;
+
+namespace Herald.Cluster.Presence;
+
+/// <summary>The durable part of a person's presence. Device and integration leases are deliberately not here.</summary>
+[GenerateSerializer, Alias("herald.PersonState")]
+public sealed class PersonState
+{
+    /// <summary>The preferred status, if any.</summary>
+    [Id(0)] public PreferredStatus? Preferred { get; set; }
+
+    /// <summary>The status note, if any.</summary>
+    [Id(1)] public StatusNote? Note { get; set; }
+
+    /// <summary>Last time any device was heard from (written on transitions and periodically, not per heartbeat).</summary>
+    [Id(2)] public DateTimeOffset? LastSeen { get; set; }
+
+    /// <summary>The people this person watches.</summary>
+    [Id(3)] public List<string> Contacts { get; set; } = [];
+
+    /// <summary>The highest sequence number issued when the state was last written.</summary>
+    [Id(4)] public long SequenceHighWater { get; set; }
+}
+
+/// <summary>A request broke a documented limit (too many devices or contacts).</summary>
+[GenerateSerializer, Alias("herald.PresenceLimitException")]
+public sealed class PresenceLimitException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public PresenceLimitException(string message, string field) : base(message) => Field = field;
+
+    /// <summary>Creates the exception.</summary>
+    public PresenceLimitException() : base("limit exceeded") => Field = "";
+
+    /// <summary>Creates the exception.</summary>
+    public PresenceLimitException(string message) : base(message) => Field = "";
+
+    /// <summary>Creates the exception.</summary>
+    public PresenceLimitException(string message, Exception inner) : base(message, inner) => Field = "";
+
+    /// <summary>The request field that broke the limit.</summary>
+    [Id(0)] public string Field { get; }
+}

@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Herald.Cluster.Presence;
+
+/// <summary>Presence engine settings (configuration section <c>Herald:Presence</c>).</summary>
+public sealed class PresenceOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Herald:Presence";
+
+    /// <summary>How long a lapsed or disconnected device still counts, to absorb quick reconnects.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan GraceWindow { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a device may be idle before it counts as Away (when the person set no threshold).</summary>
+    [Range(typeof(TimeSpan), "00:00:30", "1.00:00:00")]
+    public TimeSpan IdleThreshold { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Shortest device or activity lease accepted.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MinLeaseTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest device or activity lease accepted.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan MaxLeaseTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often a silo renews its registrations with the person grains it watches.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan SiloWatchRenewal { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most devices one person may have at once.</summary>
+    [Range(1, 1000)]
+    public int MaxDevicesPerPerson { get; set; } = 20;
+
+    /// <summary>Most contacts one person may have.</summary>
+    [Range(1, 100_000)]
+    public int MaxContacts { get; set; } = 2000;
+
+    /// <summary>How often last-seen is persisted for a person who stays online (a write off the hot path).</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan LastSeenPersistInterval { get; set; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,41 @@
+namespace Herald.Core.Model;
+
+/// <summary>How precisely a location is disclosed.</summary>
+public enum LocationPrecision
+{
+    /// <summary>Not at all.</summary>
+    None = 0,
+    /// <summary>Country only.</summary>
+    Country = 1,
+    /// <summary>Country and city.</summary>
+    City = 2,
+    /// <summary>Down to the building.</summary>
+    Building = 3,
+    /// <summary>Everything, including floor, room and coordinates.</summary>
+    Exact = 4,
+}
+
+/// <summary>A structured location.</summary>
+[GenerateSerializer, Immutable, Alias("herald.Location")]
+public sealed record Location(
+    [property: Id(0)] string? Country = null,
+    [property: Id(1)] string? City = null,
+    [property: Id(2)] string? Building = null,
+    [property: Id(3)] string? Floor = null,
+    [property: Id(4)] string? Room = null,
+    [property: Id(5)] double? Latitude = null,
+    [property: Id(6)] double? Longitude = null,
+    [property: Id(7)] string? Text = null,
+    [property: Id(8)] DateTimeOffset? At = null)
+{
+    /// <summary>This location reduced to <paramref name="precision"/>; null when nothing remains.</summary>
+    public Location? Reduce(LocationPrecision precision) => precision switch
+    {
+        LocationPrecision.None => null,
+        LocationPrecision.Country => Country is null ? null : new Location(Country: Country),
+        LocationPrecision.City => Country is null && City is null ? null : new Location(Country: Country, City: City),
+        LocationPrecision.Building => Country is null && City is null && Building is null
+            ? null : new Location(Country: Country, City: City, Building: Building),
+        _ => this,
+    };
+}

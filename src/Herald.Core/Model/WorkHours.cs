@@ -1,0 +1,87 @@
+namespace Herald.Core.Model;
+
+/// <summary>
+/// A weekly work schedule: the same span on each listed day, in the person's own time zone.
+/// A span whose end is before its start runs past midnight.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("herald.WorkHours")]
+public sealed record WorkHours(
+    [property: Id(0)] IReadOnlyList<DayOfWeek> Days,
+    [property: Id(1)] TimeOnly Start,
+    [property: Id(2)] TimeOnly End)
+{
+    /// <summary>Monday to Friday, 09:00 to 17:00.</summary>
+    public static WorkHours Default { get; } =
+        new([DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday],
+            new TimeOnly(9, 0), new TimeOnly(17, 0));
+
+    /// <summary>True if <paramref name="instant"/> falls inside work hours in <paramref name="zone"/>.</summary>
+    public bool IsWorking(DateTimeOffset instant, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(instant, zone);
+        var t = TimeOnly.FromDateTime(local.DateTime);
+        if (Start == End)
+        {
+            return false;
+        }
+        if (Start < End)
+        {
+            return Days.Contains(local.DayOfWeek) && t >= Start && t < End;
+        }
+        // Overnight span: evening part belongs to the listed day, the morning part to the day before.
+        return (Days.Contains(local.DayOfWeek) && t >= Start)
+            || (Days.Contains(local.AddDays(-1).DayOfWeek) && t < End);
+    }
+
+    /// <summary>
+    /// The next instant after <paramref name="instant"/> at which <see cref="IsWorking"/> changes, searched
+    /// for up to eight days; null when it never changes.
+    /// </summary>
+    public DateTimeOffset? NextBoundary(DateTimeOffset instant, TimeZoneInfo zone)
+    {
+        var state = IsWorking(instant, zone);
+        var local = TimeZoneInfo.ConvertTime(instant, zone);
+        // Candidate boundaries are the start and end times on each of the next eight local dates.
+        for (var d = -1; d <= 8; d++)
+        {
+            var date = DateOnly.FromDateTime(local.DateTime).AddDays(d);
+            foreach (var time in new[] { Start, End }.Order())
+            {
+                var candidate = ToInstant(date, time, zone);
+                if (candidate > instant && IsWorking(candidate, zone) != state)
+                {
+                    return candidate;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static DateTimeOffset ToInstant(DateOnly date, TimeOnly time, TimeZoneInfo zone)
+    {
+        var local = date.ToDateTime(time, DateTimeKind.Unspecified);
+        if (zone.IsInvalidTime(local))
+        {
+            local = local.AddHours(1); // inside a spring-forward gap: the first valid minute after it
+        }
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+}
+
+/// <summary>Time zone lookup that never throws for bad ids.</summary>
+public static class TimeZones
+{
+    /// <summary>The zone named <paramref name="id"/> (IANA or Windows id), or UTC when unknown.</summary>
+    public static TimeZoneInfo Find(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return TimeZoneInfo.Utc;
+        }
+        return TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
+    }
+
+    /// <summary>True when <paramref name="id"/> names a zone this machine knows.</summary>
+    public static bool IsKnown(string? id) =>
+        !string.IsNullOrWhiteSpace(id) && TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
+}

@@ -1,0 +1,89 @@
+namespace Herald.Core.Presence;
+
+/// <summary>
+/// A per-connection outbox that keeps only the newest item per person: a burst of updates to one person reaches the
+/// connection as its final state, never out of order, and items with a sequence not above the last one taken or
+/// queued are dropped. Thread-safe; one consumer drains it in batches.
+/// </summary>
+/// <typeparam name="T">The item type.</typeparam>
+public sealed class LatestStateMailbox<T>(Func<T, string> keyOf, Func<T, long> sequenceOf)
+    where T : class
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, T> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastTaken = new(StringComparer.Ordinal);
+    private List<string> _order = [];
+
+    /// <summary>Number of persons with a pending item.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Offers an item; returns true if it is now pending (false when stale).</summary>
+    public bool Offer(T item)
+    {
+        var key = keyOf(item);
+        var seq = sequenceOf(item);
+        lock (_lock)
+        {
+            if (_lastTaken.TryGetValue(key, out var taken) && seq <= taken)
+            {
+                return false;
+            }
+            if (_pending.TryGetValue(key, out var existing))
+            {
+                if (sequenceOf(existing) >= seq)
+                {
+                    return false;
+                }
+                _pending[key] = item;
+                return true;
+            }
+            _pending[key] = item;
+            _order.Add(key);
+            return true;
+        }
+    }
+
+    /// <summary>Takes every pending item, oldest person first, and remembers their sequences.</summary>
+    public IReadOnlyList<T> TakeAll()
+    {
+        lock (_lock)
+        {
+            if (_pending.Count == 0)
+            {
+                return [];
+            }
+            var items = new List<T>(_order.Count);
+            foreach (var key in _order)
+            {
+                var item = _pending[key];
+                items.Add(item);
+                _lastTaken[key] = sequenceOf(item);
+            }
+            _pending.Clear();
+            _order = [];
+            return items;
+        }
+    }
+
+    /// <summary>Forgets the last sequence taken for <paramref name="key"/> (the connection stopped watching it).</summary>
+    public void Forget(string key)
+    {
+        lock (_lock)
+        {
+            _lastTaken.Remove(key);
+            if (_pending.Remove(key))
+            {
+                _order.Remove(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using Herald.Core.Model;
+
+namespace Herald.Core.Presence;
+
+/// <summary>
+/// Merges a person's sources into one presence, following the documented precedence:
+/// 1. the person's preferred status (unless expired; appear offline included);
+/// 2. integration activities (calls and presenting beat meetings);
+/// 3. calendar;
+/// 4. devices — Busy/DoNotDisturb from any active device win, otherwise the most reachable active device;
+///    idle devices count as Away and never downgrade an active one;
+/// 5. no live source: OffWork outside work hours, else Offline with the last-seen time.
+/// Pure: the result depends only on its arguments.
+/// </summary>
+public static class PresenceAggregator
+{
+    /// <summary>Computes the merged presence at <paramref name="now"/>.</summary>
+    public static AggregatedPresence Aggregate(PresenceSources sources, AggregationSettings settings, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(settings);
+
+        var preferred = sources.Preferred is { } p && p.Until > now ? p : null;
+        var note = sources.Note is { } n && (n.Until is null || n.Until > now) ? n : null;
+        var liveDevices = sources.Devices.Values.Where(d => d.IsLive(now, settings.GraceWindow))
+            .OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToList();
+        var activeDevices = liveDevices.Where(d => !d.IsIdle(now, settings.IdleThreshold)).ToList();
+        var liveActivities = sources.Activities.Values.Where(a => a.IsLive(now)).ToList();
+        var offHours = settings.WorkHours is { } wh && !wh.IsWorking(now, settings.TimeZone);
+
+        var lastSeen = LastSeen(sources);
+        var devices = liveDevices.Select(d => Summarize(d, now, settings)).ToList();
+        var location = liveDevices.Where(d => d.Location is not null)
+            .OrderByDescending(d => d.Location!.At ?? d.LastHeartbeat).Select(d => d.Location).FirstOrDefault();
+
+        Availability availability;
+        Activity? activity;
+        Provenance provenance;
+
+        if (preferred is not null)
+        {
+            availability = preferred.Effective;
+            activity = preferred.IsAppearOffline ? null : preferred.Activity;
+            provenance = new Provenance(SourceKind.Preferred, null, preferred.SetAt, preferred.Until,
+                preferred.IsAppearOffline ? "appear offline, chosen by the person" : "status chosen by the person");
+        }
+        else if (liveActivities.Count > 0)
+        {
+            var best = liveActivities
+                .OrderByDescending(a => Activities.Info(a.Activity).Strength)
+                .ThenByDescending(a => a.StartedAt)
+                .ThenBy(a => a.Key, StringComparer.Ordinal)
+                .First();
+            availability = Activities.Implied(best.Activity);
+            activity = best.Activity;
+            provenance = new Provenance(SourceKind.Integration, best.IntegrationId, best.StartedAt, best.ExpiresAt,
+                $"{best.Activity} published by {best.IntegrationName}");
+        }
+        else if (activeDevices.Count > 0)
+        {
+            var best = activeDevices
+                .OrderByDescending(d => AvailabilityRules.DeviceRank(d.Reported))
+                .ThenByDescending(d => d.LastHeartbeat)
+                .ThenBy(d => d.DeviceId, StringComparer.Ordinal)
+                .First();
+            availability = best.Reported;
+            activity = best.Activity;
+            provenance = new Provenance(SourceKind.Device, best.DeviceId, best.StateSince, null,
+                $"{best.Reported} reported by {best.Kind} device '{best.DeviceId}'");
+        }
+        else if (liveDevices.Count > 0)
+        {
+            var best = liveDevices.OrderByDescending(d => d.IdleSince).ThenBy(d => d.DeviceId, StringComparer.Ordinal).First();
+            availability = Availability.Away;
+            activity = null;
+            provenance = new Provenance(SourceKind.Device, best.DeviceId, best.IdleSince, null,
+                $"every device idle for at least {settings.IdleThreshold.TotalMinutes:0} min");
+        }
+        else if (offHours)
+        {
+            availability = Availability.OffWork;
+            activity = null;
+            provenance = new Provenance(SourceKind.Schedule, null, null,
+                settings.WorkHours!.NextBoundary(now, settings.TimeZone), "outside work hours, no live device");
+        }
+        else
+        {
+            availability = Availability.Offline;
+            activity = null;
+            provenance = new Provenance(SourceKind.None, null, lastSeen, null, "no live device or activity");
+        }
+
+        var appearOffline = preferred?.IsAppearOffline == true;
+        var dayOff = (activity is { } act && Activities.IsDayOff(act))
+            || (preferred?.Activity is { } pa && Activities.IsDayOff(pa))
+            || liveActivities.Any(a => Activities.IsDayOff(a.Activity));
+        var shownLastSeen = availability is Availability.Offline or Availability.OffWork && liveDevices.Count == 0 ? lastSeen : null;
+        DateTimeOffset? apparentLastSeen = appearOffline
+            ? Min(liveDevices.Count > 0 ? preferred!.SetAt : lastSeen ?? preferred!.SetAt, preferred!.SetAt)
+            : shownLastSeen;
+
+        return new AggregatedPresence(availability, activity, note, location, shownLastSeen, provenance, devices,
+            appearOffline, offHours, dayOff, NextChange(sources, settings, now))
+        {
+            ApparentLastSeen = apparentLastSeen,
+        };
+    }
+
+    /// <summary>
+    /// Drops what has expired at <paramref name="now"/> (devices past TTL and grace, lapsed leases, expired
+    /// statuses and notes), folding expired devices' last heartbeat into <see cref="PresenceSources.LastSeen"/>.
+    /// Returns the same instance when nothing expired.
+    /// </summary>
+    public static PresenceSources Prune(PresenceSources sources, AggregationSettings settings, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(settings);
+        var expiredDevices = sources.Devices.Values.Where(d => !d.IsLive(now, settings.GraceWindow)).ToList();
+        var expiredLeases = sources.Activities.Values.Where(a => !a.IsLive(now)).ToList();
+        var preferredExpired = sources.Preferred is { } p && p.Until <= now;
+        var noteExpired = sources.Note is { Until: { } u } && u <= now;
+        if (expiredDevices.Count == 0 && expiredLeases.Count == 0 && !preferredExpired && !noteExpired)
+        {
+            return sources;
+        }
+        var lastSeen = sources.LastSeen;
+        foreach (var d in expiredDevices)
+        {
+            lastSeen = Max(lastSeen, d.LastHeartbeat);
+        }
+        return sources with
+        {
+            Preferred = preferredExpired ? null : sources.Preferred,
+            Note = noteExpired ? null : sources.Note,
+            Devices = expiredDevices.Count == 0 ? sources.Devices
+                : sources.Devices.Where(kv => kv.Value.IsLive(now, settings.GraceWindow)).ToDictionary(),
+            Activities = expiredLeases.Count == 0 ? sources.Activities
+                : sources.Activities.Where(kv => kv.Value.IsLive(now)).ToDictionary(),
+            LastSeen = lastSeen,
+        };
+    }
+
+    private static DeviceSummary Summarize(DeviceSession d, DateTimeOffset now, AggregationSettings settings)
+    {
+        var idle = d.IsIdle(now, settings.IdleThreshold);
+        return new DeviceSummary(d.DeviceId, d.Kind, idle ? Availability.Away : d.Reported, d.Activity, idle, d.IdleSince,
+            d.Capabilities);
+    }
+
+    private static DateTimeOffset? LastSeen(PresenceSources sources)
+    {
+        var lastSeen = sources.LastSeen;
+        foreach (var d in sources.Devices.Values)
+        {
+            lastSeen = Max(lastSeen, d.LastHeartbeat);
+        }
+        return lastSeen;
+    }
+
+    private static DateTimeOffset? NextChange(PresenceSources sources, AggregationSettings settings, DateTimeOffset now)
+    {
+        DateTimeOffset? next = null;
+        void Consider(DateTimeOffset? t)
+        {
+            if (t is { } v && v > now && (next is null || v < next))
+            {
+                next = v;
+            }
+        }
+        Consider(sources.Preferred?.Until);
+        Consider(sources.Note?.Until);
+        foreach (var d in sources.Devices.Values)
+        {
+            Consider(d.ExpiresAt + settings.GraceWindow);
+            if (d.IdleSince is { } s)
+            {
+                Consider(s + settings.IdleThreshold);
+            }
+        }
+        foreach (var a in sources.Activities.Values)
+        {
+            Consider(a.ExpiresAt);
+        }
+        if (settings.WorkHours is { } wh)
+        {
+            Consider(wh.NextBoundary(now, settings.TimeZone));
+        }
+        return next;
+    }
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a > b ? a : b;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+}

@@ -1,0 +1,39 @@
+namespace Herald.Core.Privacy;
+
+/// <summary>The relationship between a presentity and a watcher, most trusted first.</summary>
+public enum RelationshipTier
+{
+    /// <summary>Chosen by the person: family, assistant, delegate.</summary>
+    Trusted,
+    /// <summary>Same team, or manager / direct report.</summary>
+    Team,
+    /// <summary>Same organization.</summary>
+    Colleague,
+    /// <summary>Anyone else allowed to ask.</summary>
+    External,
+    /// <summary>Chosen by the person: sees nothing real.</summary>
+    Blocked,
+}
+
+/// <summary>Who is asking, as the policy sees them.</summary>
+/// <param name="WatcherId">The watcher's person id, or null for an anonymous tier preview.</param>
+/// <param name="IsSelf">True when the watcher is the presentity.</param>
+/// <param name="Tier">The watcher's tier for this presentity.</param>
+[GenerateSerializer, Immutable, Alias("herald.WatcherRelation")]
+public sealed record WatcherRelation(
+    [property: Id(0)] string? WatcherId,
+    [property: Id(1)] bool IsSelf,
+    [property: Id(2)] RelationshipTier Tier)
+{
+    /// <summary>The owner looking at themselves.</summary>
+    public static WatcherRelation Self(string id) => new(id, true, RelationshipTier.Trusted);
+}
+
+/// <summary>
+/// Identifies one distinct disclosure: every watcher with the same key receives the same view, so the policy runs
+/// once per key and update, never once per watcher.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("herald.DisclosureKey")]
+public readonly record struct DisclosureKey(
+    [property: Id(0)] bool IsSelf,
+    [property: Id(1)] RelationshipTier Tier);

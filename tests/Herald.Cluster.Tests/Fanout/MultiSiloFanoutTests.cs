@@ -1,0 +1,114 @@
+using Herald.Cluster.Fanout;
+using Herald.Cluster.Hosting;
+using Herald.Cluster.Presence;
+using Herald.Core.Model;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
+using Orleans.TestingHost;
+
+namespace Herald.Cluster.Tests.Fanout;
+
+public sealed class MultiSiloFanoutTests : IAsyncLifetime
+{
+    private readonly string _db = Path.Combine(Path.GetTempPath(), $"herald-fanout-{Guid.NewGuid():N}.db");
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureHost(host => host.Services.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+        }));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            // Spread grains by id hash so that people land on every silo.
+            silo.Services.AddSingleton<PlacementStrategy, HashBasedPlacement>();
+            silo.AddHeraldSqliteStorage(_db);
+            silo.AddHeraldPresence(o => o.SiloWatchRenewal = TimeSpan.FromMilliseconds(300));
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        foreach (var f in new[] { _db, _db + "-wal", _db + "-shm" })
+        {
+            File.Delete(f);
+        }
+    }
+
+    [Fact]
+    public async Task A_watcher_on_one_silo_sees_people_on_other_silos_and_keeps_seeing_them_after_a_silo_is_killed()
+    {
+        var people = Enumerable.Range(0, 24).Select(i => $"p{i}").ToArray();
+        var watcherSilo = _cluster.Silos[0];
+        var hub = watcherSilo.ServiceProvider.GetRequiredService<SiloPresenceHub>();
+        var sink = new RecordingSink("watcher");
+        foreach (var p in people)
+        {
+            var initial = await hub.Watch(sink, p);
+            Assert.Equal(Availability.Offline, initial.Availability);
+        }
+
+        var hosts = await GrainHosts();
+        Assert.Contains(people, p => hosts[p] != watcherSilo.SiloAddress);
+
+        await SetAll(people, Availability.DoNotDisturb);
+        await Eventually.True(() => people.All(p => sink.Latest.TryGetValue(p, out var v) && v.Availability == Availability.DoNotDisturb),
+            because: "every change reaches the watcher's silo");
+
+        // Kill a silo that hosts some of the people but not the watcher.
+        var victim = _cluster.Silos.First(s => s != watcherSilo && hosts.ContainsValue(s.SiloAddress));
+        await _cluster.KillSiloAsync(victim);
+        await _cluster.WaitForLivenessToStabilizeAsync(didKill: true);
+
+        await SetAll(people, Availability.Busy);
+        await Eventually.True(() => people.All(p => sink.Latest.TryGetValue(p, out var v) && v.Availability == Availability.Busy),
+            because: "after the silo loss, grains reactivate elsewhere and the renewal re-registers the watcher");
+
+        // Sequences only grow per person, across the reactivation.
+        foreach (var group in sink.All.GroupBy(v => v.UserId))
+        {
+            var seqs = group.Select(v => v.Sequence).ToList();
+            Assert.Equal(seqs.Order(), seqs);
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_without_watchers_receives_nothing()
+    {
+        var hubs = _cluster.Silos.Select(s => s.ServiceProvider.GetRequiredService<SiloPresenceHub>()).ToArray();
+        var sink = new RecordingSink("w");
+        await hubs[0].Watch(sink, "solo");
+        var before = hubs.Select(h => h.Deliveries).ToArray();
+        await _cluster.Client.GetGrain<IPersonGrain>("solo").SetStatus(new SetStatus(Availability.Away, null, "brb", null));
+        await Eventually.True(() => hubs[0].Deliveries > before[0]);
+        Assert.Equal(before[1], hubs[1].Deliveries);
+        Assert.Equal(before[2], hubs[2].Deliveries);
+        Assert.Equal("brb", sink.Latest["solo"].Note);
+    }
+
+    private async Task SetAll(IEnumerable<string> people, Availability availability)
+    {
+        foreach (var p in people)
+        {
+            await _cluster.Client.GetGrain<IPersonGrain>(p).SetStatus(new SetStatus(availability, null, null, null));
+        }
+    }
+
+    private async Task<Dictionary<string, SiloAddress>> GrainHosts()
+    {
+        var mgmt = _cluster.Client.GetGrain<IManagementGrain>(0);
+        var stats = (await mgmt.GetDetailedGrainStatistics()).Where(s => s.GrainType.Contains(nameof(PersonGrain), StringComparison.Ordinal));
+        var hosts = stats.ToDictionary(s => s.GrainId.Key.ToString()!, s => s.SiloAddress);
+        Assert.True(hosts.Count > 0, "management statistics list the person grains: " + string.Join(",", stats.Select(s => s.GrainId.ToString())));
+        return hosts;
+    }
+}
