@@ -92,7 +92,19 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         {
             var effective = status.Availability ?? Activities.Implied(status.Activity!.Value);
             var until = status.Until ?? now + PreferredStatus.DefaultLifetime(effective);
-            _state.State.Preferred = new PreferredStatus(status.Availability, status.Activity, now, until);
+            var preferred = new PreferredStatus(status.Availability, status.Activity, now, until);
+            if (preferred.IsAppearOffline)
+            {
+                // Freeze what watchers will be told as last-seen: kept when appear offline is merely renewed.
+                var live = _devices.Values.Any(d => d.IsLive(now, _settings.GraceWindow));
+                preferred = preferred with
+                {
+                    LastSeenAtSet = previousPreferred is { IsAppearOffline: true } prev && prev.Until > now
+                        ? prev.LastSeenAtSet ?? prev.SetAt
+                        : live ? now : _state.State.LastSeen ?? now,
+                };
+            }
+            _state.State.Preferred = preferred;
         }
         else
         {

@@ -32,6 +32,12 @@ public sealed record PreferredStatus(
     public Availability Effective =>
         Availability ?? (Activity is { } a ? Activities.Implied(a) : Model.Availability.Available);
 
+    /// <summary>
+    /// For appear offline: the last-seen time at the moment the person chose it (the moment itself if a device was
+    /// live then). Watchers are shown this and nothing later, exactly as after a real disconnect.
+    /// </summary>
+    [Id(4)] public DateTimeOffset? LastSeenAtSet { get; init; }
+
     /// <summary>True for appear offline.</summary>
     public bool IsAppearOffline => Availability == Model.Availability.Offline;
 

@@ -62,7 +62,18 @@ public sealed record WorkHours(
         var local = date.ToDateTime(time, DateTimeKind.Unspecified);
         if (zone.IsInvalidTime(local))
         {
-            local = local.AddHours(1); // inside a spring-forward gap: the first valid minute after it
+            // Inside a spring-forward gap: the boundary is the first valid local minute after the gap.
+            var steps = 0;
+            while (zone.IsInvalidTime(local) && steps++ < 24 * 60)
+            {
+                local = local.AddMinutes(1);
+            }
+            local = new DateTime(local.Year, local.Month, local.Day, local.Hour, local.Minute, 0, DateTimeKind.Unspecified);
+        }
+        if (zone.IsAmbiguousTime(local))
+        {
+            // Inside a repeated fall-back hour: the first occurrence has the larger offset.
+            return new DateTimeOffset(local, zone.GetAmbiguousTimeOffsets(local).Max());
         }
         return new DateTimeOffset(local, zone.GetUtcOffset(local));
     }

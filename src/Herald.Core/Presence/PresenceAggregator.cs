@@ -96,7 +96,7 @@ public static class PresenceAggregator
             || liveActivities.Any(a => Activities.IsDayOff(a.Activity));
         var shownLastSeen = availability is Availability.Offline or Availability.OffWork && liveDevices.Count == 0 ? lastSeen : null;
         DateTimeOffset? apparentLastSeen = appearOffline
-            ? Min(liveDevices.Count > 0 ? preferred!.SetAt : lastSeen ?? preferred!.SetAt, preferred!.SetAt)
+            ? preferred!.LastSeenAtSet ?? Min(sources.LastSeen ?? preferred.SetAt, preferred.SetAt)
             : shownLastSeen;
 
         return new AggregatedPresence(availability, activity, note, location, shownLastSeen, provenance, devices,

@@ -195,7 +195,7 @@ public sealed class AggregationPrecedenceTests
         Assert.Equal(setAt, result.ApparentLastSeen);
     }
 
-    [Fact(Skip = "bug: ApparentLastSeen jumps from the real last-seen to Preferred.SetAt as soon as a device connects while appearing offline (PresenceAggregator.Aggregate picks SetAt whenever liveDevices.Count > 0), which refreshes last-seen and reveals the person came online")]
+    [Fact]
     public void Appear_offline_apparent_last_seen_stays_frozen_when_a_device_connects_later()
     {
         var lastHeartbeat = Now.AddHours(-3);
