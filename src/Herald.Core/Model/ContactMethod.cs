@@ -26,5 +26,6 @@ public enum ContactKind
 public sealed record ContactMethod([property: Id(0)] ContactKind Kind, [property: Id(1)] string Address)
 {
     /// <summary>Mobile and home phone are personal; the rest are work addresses.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsPersonal => Kind is ContactKind.Mobile or ContactKind.HomePhone;
 }

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BenchmarkDotNet.Attributes;
+using Herald.Core.Model;
+using Herald.Core.Presence;
+using Herald.Core.Privacy;
+
+namespace Herald.Bench.Micro;
+
+/// <summary>Shared inputs: one person with three devices, an integration lease and a preferred status.</summary>
+internal static class Samples
+{
+    public static readonly DateTimeOffset Now = new(2026, 11, 26, 10, 30, 0, TimeSpan.Zero);
+
+    public static PersonProfile Profile { get; } = new("alice", "Alice Example", "alice@example.org", "platform", "bob", "Europe/Berlin",
+        WorkHours.Default,
+        [
+            new ContactMethod(ContactKind.Email, "alice@example.org"),
+            new ContactMethod(ContactKind.WorkPhone, "+49 30 1234567"),
+            new ContactMethod(ContactKind.Mobile, "+49 170 1234567"),
+            new ContactMethod(ContactKind.Chat, "alice@chat.example.org"),
+        ]);
+
+    public static PresenceSources Sources()
+    {
+        var devices = new Dictionary<string, DeviceSession>(StringComparer.Ordinal)
+        {
+            ["desktop"] = Device("desktop", DeviceKind.Desktop, Availability.Available, null, new Location("DE", "Berlin", "HQ", "3", "3.14", At: Now.AddMinutes(-5))),
+            ["phone"] = Device("phone", DeviceKind.Mobile, null, null, null, idleSince: Now.AddMinutes(-20)),
+            ["web"] = Device("web", DeviceKind.Web, Availability.Busy, Activity.InAMeeting, null),
+        };
+        var leases = new Dictionary<string, ActivityLease>(StringComparer.Ordinal)
+        {
+            ["teams/InAConferenceCall"] = new("teams", "Conferencing", Activity.InAConferenceCall, Now.AddMinutes(-10), Now.AddMinutes(20)),
+        };
+        var preferred = new PreferredStatus(Availability.DoNotDisturb, Activity.Focusing, Now.AddHours(-1), Now.AddHours(2));
+        var note = new StatusNote("Heads down until lunch", Now.AddHours(-1), Now.AddHours(2));
+        return new PresenceSources(preferred, note, devices, leases, Now.AddDays(-1));
+    }
+
+    public static PresentityState State()
+    {
+        var presence = PresenceAggregator.Aggregate(Sources(), AggregationSettings.Default, Now);
+        return new PresentityState(Profile, presence, 1_764_153_000_000_000);
+    }
+
+    private static DeviceSession Device(string id, DeviceKind kind, Availability? availability, Activity? activity, Location? location,
+        DateTimeOffset? idleSince = null) =>
+        new(id, kind, availability, activity, idleSince, ["chat", "audio", "video"], location, TimeSpan.FromMinutes(2),
+            Now.AddHours(-3), Now.AddSeconds(-20), Now.AddSeconds(100), Now.AddMinutes(-30));
+}
+
+/// <summary>Aggregation of one person's sources (3 devices, a lease, a preferred status).</summary>
+[ShortRunJob, MemoryDiagnoser]
+public class AggregateBenchmarks
+{
+    private PresenceSources _sources = null!;
+    private AggregationSettings _plain = null!;
+    private AggregationSettings _scheduled = null!;
+
+    /// <summary>Builds the inputs.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _sources = Samples.Sources();
+        _plain = AggregationSettings.Default;
+        _scheduled = AggregationSettings.Default with { WorkHours = WorkHours.Default, TimeZone = TimeZones.Find("Europe/Berlin") };
+    }
+
+    /// <summary>No work schedule (UTC).</summary>
+    [Benchmark(Baseline = true)]
+    public AggregatedPresence Aggregate() => PresenceAggregator.Aggregate(_sources, _plain, Samples.Now);
+
+    /// <summary>With a Mon–Fri 09–17 schedule in Europe/Berlin (off-hours check and next boundary).</summary>
+    [Benchmark]
+    public AggregatedPresence AggregateWithWorkHours() => PresenceAggregator.Aggregate(_sources, _scheduled, Samples.Now);
+}
+
+/// <summary>The disclosure function, once per key.</summary>
+[ShortRunJob, MemoryDiagnoser]
+public class DisclosureBenchmarks
+{
+    private PresentityState _state = null!;
+
+    /// <summary>The disclosure keys in use: self, then each tier.</summary>
+    public static IEnumerable<DisclosureKey> Keys() =>
+        [new DisclosureKey(true, RelationshipTier.Trusted), .. Enum.GetValues<RelationshipTier>().Select(t => new DisclosureKey(false, t))];
+
+    /// <summary>The key disclosed for.</summary>
+    [ParamsSource(nameof(Keys))]
+    public DisclosureKey Key { get; set; }
+
+    /// <summary>Builds the inputs.</summary>
+    [GlobalSetup]
+    public void Setup() => _state = Samples.State();
+
+    /// <summary>One view for one key.</summary>
+    [Benchmark]
+    public PresenceView Disclose() => DisclosurePolicy.Disclose(_state, Key);
+}
+
+/// <summary>View comparison (what decides whether a key's view changed) and JSON serialization of a view.</summary>
+[ShortRunJob, MemoryDiagnoser]
+public class ViewBenchmarks
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private PresenceView _view = null!;
+    private PresenceView _sameContent = null!;
+    private PresenceView _otherNote = null!;
+    private PresenceView _colleagueView = null!;
+
+    /// <summary>Builds the inputs: equal-content copies are distinct instances, so nothing short-circuits.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var state = Samples.State();
+        var self = new DisclosureKey(true, RelationshipTier.Trusted);
+        _view = DisclosurePolicy.Disclose(state, self);
+        _sameContent = DisclosurePolicy.Disclose(state with { Sequence = state.Sequence + 1 }, self);
+        _otherNote = _sameContent with { Note = "Back at 14:00" };
+        _colleagueView = DisclosurePolicy.Disclose(state, new DisclosureKey(false, RelationshipTier.Colleague));
+    }
+
+    /// <summary>Full comparison: every field and list equal.</summary>
+    [Benchmark]
+    public bool SameContentAs_Equal() => _view.SameContentAs(_sameContent);
+
+    /// <summary>Early difference (the note).</summary>
+    [Benchmark]
+    public bool SameContentAs_Different() => _view.SameContentAs(_otherNote);
+
+    /// <summary>The owner's view (devices, contacts, provenance) to UTF-8 JSON.</summary>
+    [Benchmark]
+    public byte[] SerializeOwnerView() => JsonSerializer.SerializeToUtf8Bytes(_view, Json);
+
+    /// <summary>A colleague's view (no personal contacts, no provenance) to UTF-8 JSON.</summary>
+    [Benchmark]
+    public byte[] SerializeColleagueView() => JsonSerializer.SerializeToUtf8Bytes(_colleagueView, Json);
+}

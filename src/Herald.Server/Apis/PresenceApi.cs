@@ -1,0 +1,50 @@
+using System.Security.Claims;
+using Herald.Server.Auth;
+using Herald.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Server.Apis;
+
+/// <summary>Reading other people's presence: <c>/api/v1/presence</c>.</summary>
+public static class PresenceApi
+{
+    /// <summary>Maps the endpoints.</summary>
+    public static void MapPresenceApi(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1/presence").WithTags("Presence").RequireAuthorization(HeraldPolicies.Person);
+        g.MapGet("/{userId}", Get).WithName("GetPresence").WithSummary("One person's presence as I may see it.");
+        g.MapPost("/query", Query).WithName("QueryPresence").WithSummary("Batch read: the presence of many people in one call.");
+    }
+
+    private static async Task<IResult> Get(string userId, ClaimsPrincipal user, PresenceReader reader, CancellationToken ct)
+    {
+        if (!Validation.IsId(userId))
+        {
+            return Problems.Field("userId", "is not a valid id");
+        }
+        var view = await reader.Get(user.UserIdOf(), userId, ct);
+        return view is null ? Problems.NotFound($"No person '{userId}'.") : Results.Ok(view);
+    }
+
+    private static async Task<IResult> Query(BatchQuery? body, ClaimsPrincipal user, PresenceReader reader, IOptions<HeraldOptions> options,
+        CancellationToken ct)
+    {
+        var max = options.Value.Limits.MaxBatch;
+        var v = new Validation()
+            .Require(body?.UserIds is not null, "userIds", "is required")
+            .Require(body?.UserIds is null || body.UserIds.Count <= max, "userIds", $"at most {max} per request");
+        if (body?.UserIds is { } ids)
+        {
+            for (var i = 0; i < ids.Count && v.Ok; i++)
+            {
+                v.Require(ids[i] is not null && Validation.IsId(ids[i]), $"userIds[{i}]", "is not a valid id");
+            }
+        }
+        if (!v.Ok)
+        {
+            return v.Problem();
+        }
+        var (views, unknown) = await reader.GetMany(user.UserIdOf(), body!.UserIds!, ct);
+        return Results.Ok(new { presence = views, unknown });
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text.Encodings.Web;
+using Herald.Cluster.Directory;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Server.Auth;
+
+/// <summary>
+/// One scheme for every caller: <c>Authorization: Bearer &lt;token&gt;</c> for people, <c>Authorization: ApiKey
+/// &lt;key&gt;</c> for devices and integrations. Browsers' EventSource and WebSocket cannot set headers, so the
+/// live endpoints also take <c>?access_token=</c>.
+/// </summary>
+public sealed class HeraldAuthHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    TokenService tokens, IAccountStore accounts, IApiKeyStore keys, IMemoryCache cache, IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    /// <summary>The scheme name.</summary>
+    public const string SchemeName = "Herald";
+
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(15);
+
+    /// <inheritdoc />
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header) && IsLivePath(Request.Path) && Request.Query["access_token"] is { Count: 1 } q)
+        {
+            header = "Bearer " + q[0];
+        }
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var claims = tokens.Validate(header["Bearer ".Length..].Trim());
+            if (claims is not { } c)
+            {
+                return AuthenticateResult.Fail("invalid or expired token");
+            }
+            var account = await CachedAccount(c.UserId);
+            if (account is null)
+            {
+                return AuthenticateResult.Fail("account no longer exists");
+            }
+            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles));
+        }
+        if (header.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!ApiKeys.TryParse(header["ApiKey ".Length..].Trim(), out var id, out var secret))
+            {
+                return AuthenticateResult.Fail("malformed API key");
+            }
+            var key = await cache.GetOrCreateAsync("key:" + id, e =>
+            {
+                e.AbsoluteExpirationRelativeToNow = CacheFor;
+                return keys.Get(id, Context.RequestAborted);
+            });
+            if (key is null || !ApiKeys.Matches(secret, key.SecretHash))
+            {
+                return AuthenticateResult.Fail("unknown API key");
+            }
+            var owner = await CachedAccount(key.OwnerId);
+            if (owner is null)
+            {
+                return AuthenticateResult.Fail("the key's owner no longer exists");
+            }
+            return Success(HeraldClaims.ForKey(key, owner.Roles));
+        }
+        return AuthenticateResult.Fail("unsupported authorization scheme (use Bearer or ApiKey)");
+    }
+
+    /// <inheritdoc />
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer, ApiKey";
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Status = 401, Title = "Authentication required", Detail = "Send 'Authorization: Bearer <token>' (from POST /api/v1/auth/token) or 'Authorization: ApiKey <key>'." },
+        });
+    }
+
+    /// <inheritdoc />
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Status = 403, Title = "Forbidden", Detail = "These credentials do not allow this operation." },
+        });
+    }
+
+    /// <summary>Forgets cached credentials of <paramref name="userId"/> or a key (after a change).</summary>
+    public static void Evict(IMemoryCache cache, string? userId = null, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if (userId is not null)
+        {
+            cache.Remove("account:" + userId);
+        }
+        if (keyId is not null)
+        {
+            cache.Remove("key:" + keyId);
+        }
+    }
+
+    private Task<Account?> CachedAccount(string userId) =>
+        cache.GetOrCreateAsync("account:" + userId, e =>
+        {
+            e.AbsoluteExpirationRelativeToNow = CacheFor;
+            return accounts.GetAccount(userId, Context.RequestAborted);
+        });
+
+    private AuthenticateResult Success(System.Security.Claims.ClaimsPrincipal principal) =>
+        AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+
+    private static bool IsLivePath(PathString path) =>
+        path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/api/v1/events", StringComparison.OrdinalIgnoreCase);
+}

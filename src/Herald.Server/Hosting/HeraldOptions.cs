@@ -1,0 +1,117 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Herald.Server.Hosting;
+
+/// <summary>Server settings (configuration section <c>Herald</c>).</summary>
+public sealed class HeraldOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Herald";
+
+    /// <summary>Where the embedded store lives (relative paths are under the working directory).</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "herald-data";
+
+    /// <summary>Seed the demo organization and run the simulator (the <c>--demo</c> switch).</summary>
+    public bool Demo { get; set; }
+
+    /// <summary>First-start administrator.</summary>
+    public BootstrapOptions Bootstrap { get; set; } = new();
+
+    /// <summary>Authentication settings.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Request limits.</summary>
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>Rate limits.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Cluster settings.</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+}
+
+/// <summary>First-start administrator.</summary>
+public sealed class BootstrapOptions
+{
+    /// <summary>Password of the <c>admin</c> account created on first start; generated and printed once when empty.</summary>
+    public string? AdminPassword { get; set; }
+}
+
+/// <summary>Authentication settings.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>Lifetime of a bearer token.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>PBKDF2-SHA256 iterations for new password hashes.</summary>
+    [Range(4096, 10_000_000)]
+    public int PasswordIterations { get; set; } = 100_000;
+}
+
+/// <summary>Documented request limits.</summary>
+public sealed class LimitOptions
+{
+    /// <summary>Most people in one batch presence query.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatch { get; set; } = 1000;
+
+    /// <summary>Most people one live connection (SignalR or SSE) may watch.</summary>
+    [Range(1, 100_000)]
+    public int MaxWatch { get; set; } = 1000;
+
+    /// <summary>Longest status note, in characters.</summary>
+    [Range(1, 10_000)]
+    public int MaxNoteLength { get; set; } = 280;
+
+    /// <summary>Largest JSON request body, in bytes.</summary>
+    [Range(1024, 100_000_000)]
+    public long MaxBodyBytes { get; set; } = 1_048_576;
+
+    /// <summary>Largest import (CSV or JSON), in bytes.</summary>
+    [Range(1024, 1_000_000_000)]
+    public long MaxImportBytes { get; set; } = 10_485_760;
+
+    /// <summary>Most rows in one import.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxImportRows { get; set; } = 50_000;
+
+    /// <summary>Most results of a people search.</summary>
+    [Range(1, 10_000)]
+    public int MaxSearchResults { get; set; } = 200;
+}
+
+/// <summary>Per-principal rate limits (token buckets).</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Requests per second per user or API key.</summary>
+    [Range(1, 1_000_000)]
+    public int PerPrincipalPerSecond { get; set; } = 50;
+
+    /// <summary>Burst size per user or API key.</summary>
+    [Range(1, 1_000_000)]
+    public int PerPrincipalBurst { get; set; } = 200;
+
+    /// <summary>Login attempts per minute per client address.</summary>
+    [Range(1, 1_000_000)]
+    public int LoginsPerMinute { get; set; } = 30;
+}
+
+/// <summary>Cluster settings.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary><c>Embedded</c> (one process, SQLite).</summary>
+    public string Mode { get; set; } = "Embedded";
+
+    /// <summary>Silo-to-silo port; 0 picks a free one (embedded mode).</summary>
+    [Range(0, 65535)]
+    public int SiloPort { get; set; }
+
+    /// <summary>Orleans client gateway port; 0 disables the gateway (embedded mode needs none).</summary>
+    [Range(0, 65535)]
+    public int GatewayPort { get; set; }
+
+    /// <summary>Cluster id.</summary>
+    public string ClusterId { get; set; } = "herald";
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Serialization;
+using Herald.Cluster.Hosting;
+using Herald.Server.Apis;
+using Herald.Server.Auth;
+using Herald.Server.Demo;
+using Herald.Server.Live;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace Herald.Server.Hosting;
+
+/// <summary>Builds the Herald web host with its co-hosted Orleans silo.</summary>
+public static class HeraldServer
+{
+    /// <summary>The port served when no <c>--urls</c> / <c>ASPNETCORE_URLS</c> is given.</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
+    /// <summary>
+    /// Creates the application. <paramref name="configure"/> lets tests replace services (e.g. a fake
+    /// <see cref="TimeProvider"/>) before the host is built.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(NormalizeArgs(args));
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var options = builder.Configuration.GetSection(HeraldOptions.Section).Get<HeraldOptions>() ?? new HeraldOptions();
+        builder.Services.AddOptions<HeraldOptions>().BindConfiguration(HeraldOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var dataDirectory = Path.GetFullPath(options.DataDirectory, builder.Environment.ContentRootPath);
+        System.IO.Directory.CreateDirectory(dataDirectory);
+        builder.Services.AddSingleton(new DataDirectory(dataDirectory));
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes);
+
+        builder.UseOrleans(silo =>
+        {
+            var siloPort = options.Cluster.SiloPort == 0 ? FreeTcpPort() : options.Cluster.SiloPort;
+            silo.UseLocalhostClustering(siloPort, options.Cluster.GatewayPort, serviceId: "herald", clusterId: options.Cluster.ClusterId);
+            silo.AddHeraldSqliteStorage(Path.Combine(dataDirectory, "herald.db"));
+            silo.AddHeraldPresence();
+        });
+
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Herald")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new StrictEnumConverter());
+            o.SerializerOptions.AllowTrailingCommas = false;
+        });
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddHeraldAuth();
+        builder.Services.AddHeraldRateLimits(options.RateLimits);
+        builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new StrictEnumConverter()));
+        builder.Services.AddSingleton<LiveConnections>();
+        builder.Services.AddSingleton<PresenceReader>();
+        builder.Services.AddSingleton<PeopleWriter>();
+        builder.Services.AddSingleton<PresencePump>();
+        builder.Services.AddHostedService<BootstrapAdmin>();
+        if (options.Demo)
+        {
+            builder.Services.AddHostedService<DemoSeeder>();
+        }
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter("Herald.Presence", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections")
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/healthz");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapAuthApi();
+        app.MapMeApi();
+        app.MapPresenceApi();
+        app.MapPeopleApi();
+        app.MapAdminApi();
+        app.MapApiKeysApi();
+        app.MapEventsApi();
+        app.MapHub<PresenceHub>("/hubs/presence").RequireAuthorization(HeraldPolicies.Person);
+        return app;
+    }
+
+    /// <summary>Turns the bare <c>--demo</c> switch into configuration.</summary>
+    private static string[] NormalizeArgs(string[] args) =>
+        [.. args.Select(a => a is "--demo" ? "--Herald:Demo=true" : a)];
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The resolved data directory.</summary>
+public sealed record DataDirectory(string Path);

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Herald.Cluster.Presence;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Herald.Server.Hosting;
+
+/// <summary>
+/// Turns exceptions into RFC 9457 problem details: malformed JSON and unknown enum values become 400 naming the
+/// field; broken limits become 422; anything else a 500 without internals.
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    /// <inheritdoc />
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var (status, title, detail, field) = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException je } => (400, "Malformed request body", Describe(je), je.Path),
+            BadHttpRequestException bad when bad.StatusCode == 413 => (413, "Request body too large", bad.Message, null),
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message, null),
+            JsonException je => (400, "Malformed request body", Describe(je), je.Path),
+            PresenceLimitException limit => (422, "Limit exceeded", limit.Message, limit.Field),
+            _ => (500, "Internal error", "The server failed to handle this request; nothing was changed.", (string?)null),
+        };
+        if (status == 500)
+        {
+            LogUnhandled(exception, httpContext.Request.Path);
+        }
+        httpContext.Response.StatusCode = status;
+        var pd = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (field is not null)
+        {
+            pd.Extensions["errors"] = new Dictionary<string, string[]> { [FieldName(field)] = [detail] };
+        }
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = pd, Exception = exception });
+    }
+
+    private static string Describe(JsonException je)
+    {
+        // Prefer our own converters' message (it lists the accepted values) over the serializer's wrapper.
+        var message = (je.InnerException as JsonException ?? je).Message.Split(" Path:")[0];
+        if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) && je.InnerException is JsonException inner)
+        {
+            message = inner.Message.Split(" Path:")[0];
+        }
+        return je.Path is { Length: > 1 } path ? $"Invalid value at '{FieldName(path)}': {message}" : message;
+    }
+
+    private static string FieldName(string jsonPath) => jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$');
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
+    private partial void LogUnhandled(Exception ex, string path);
+}

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Herald.Cluster.Directory;
+using Herald.Core.Privacy;
+using Herald.Server.Apis;
+using Herald.Server.Auth;
+using Herald.Server.Hosting;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Server.Live;
+
+/// <summary>
+/// SignalR hub at <c>/hubs/presence</c>. Clients call <c>Watch(userIds)</c> / <c>WatchFrom(known)</c> /
+/// <c>Unwatch(userIds)</c> and receive <c>presence</c> messages: arrays of views, each with its sequence number.
+/// After a reconnect, <c>WatchFrom</c> with the last sequence seen per person returns exactly the views that
+/// moved on, so nothing is missed and nothing repeats.
+/// </summary>
+public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, PresencePump pump) : Hub
+{
+    /// <inheritdoc />
+    public override Task OnConnectedAsync()
+    {
+        var connection = new LiveConnection(Context.ConnectionId, Context.User!.UserIdOf());
+        Context.Items[typeof(LiveConnection)] = connection;
+        pump.Start(connection, Context.ConnectionAborted);
+        return base.OnConnectedAsync();
+    }
+
+    /// <inheritdoc />
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items[typeof(LiveConnection)] is LiveConnection c)
+        {
+            live.Close(c);
+        }
+        return base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Watches people; returns their current views.</summary>
+    public async Task<IReadOnlyList<PresenceView>> Watch(string[] userIds) =>
+        await WatchFrom((userIds ?? []).Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => 0L, StringComparer.Ordinal));
+
+    /// <summary>Watches people, returning only views newer than the sequence given per person (resume).</summary>
+    public async Task<IReadOnlyList<PresenceView>> WatchFrom(Dictionary<string, long> known)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        var c = Connection;
+        var max = options.Value.Limits.MaxWatch;
+        if (known.Count + c.Watching.Count > max)
+        {
+            throw new HubException($"A connection may watch at most {max} people.");
+        }
+        var bad = known.Keys.Where(k => k is null || !Validation.IsId(k)).ToList();
+        if (bad.Count > 0)
+        {
+            throw new HubException($"Invalid ids: {string.Join(", ", bad.Take(10))}");
+        }
+        var found = (await directory.GetPeople(known.Keys, Context.ConnectionAborted)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        found.Add(c.WatcherId); // one may always watch oneself
+        var unknown = known.Keys.Where(k => !found.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new HubException($"Unknown people: {string.Join(", ", unknown.Take(10))}");
+        }
+        var views = await live.Watch(c, known.Keys);
+        return [.. views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId))];
+    }
+
+    /// <summary>Stops watching people.</summary>
+    public void Unwatch(string[] userIds) => live.Unwatch(Connection, userIds ?? []);
+
+    private LiveConnection Connection => (LiveConnection)Context.Items[typeof(LiveConnection)]!;
+}
+
+/// <summary>
+/// Writes each SignalR connection's pending views as one <c>presence</c> message per batch, from one async loop
+/// per connection (no thread per connection).
+/// </summary>
+public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<PresencePump> logger)
+{
+    private static readonly TimeSpan Idle = TimeSpan.FromMinutes(5);
+    private readonly ConcurrentDictionary<string, Task> _loops = new(StringComparer.Ordinal);
+
+    /// <summary>Starts the loop of <paramref name="connection"/>, ending when <paramref name="aborted"/> fires.</summary>
+    public void Start(LiveConnection connection, CancellationToken aborted)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _loops[connection.Id] = Task.Run(() => Loop(connection, aborted), CancellationToken.None);
+    }
+
+    private async Task Loop(LiveConnection connection, CancellationToken aborted)
+    {
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                await connection.WaitAsync(Idle, aborted);
+                var batch = connection.TakeAll();
+                if (batch.Count > 0)
+                {
+                    await hub.Clients.Client(connection.Id).SendAsync("presence", batch, aborted);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // connection closed
+        }
+        catch (Exception ex)
+        {
+            LogPumpFailed(ex, connection.Id);
+        }
+        finally
+        {
+            _loops.TryRemove(connection.Id, out _);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live pump of connection {ConnectionId} failed")]
+    private partial void LogPumpFailed(Exception ex, string connectionId);
+}
