@@ -1,0 +1,149 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Herald.Server.Hosting;
+using Orleans.TestingHost;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Herald.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server (Kestrel on a free loopback port, the co-hosted silo, SQLite in a temp directory) with time
+/// from a <see cref="FakeTimeProvider"/>. Restartable on the same data directory.
+/// </summary>
+public sealed class HeraldTestServer : IAsyncDisposable
+{
+    public const string AdminPassword = "admin-password-1";
+
+    private readonly string[] _extraArgs;
+    private WebApplication? _app;
+
+    public HeraldTestServer(string? dataDirectory = null, FakeTimeProvider? time = null, params string[] extraArgs)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "herald-test-" + Guid.NewGuid().ToString("N"));
+        Time = time ?? new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _extraArgs = extraArgs;
+    }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public string DataDirectory { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IServiceProvider Services => _app!.Services;
+
+    public async Task StartAsync()
+    {
+        string[] args =
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--Herald:DataDirectory=" + DataDirectory,
+            "--Herald:Bootstrap:AdminPassword=" + AdminPassword,
+            "--Herald:Auth:PasswordIterations=4096",
+            "--Herald:Presence:SiloWatchRenewal=00:00:01",
+            "--Logging:LogLevel:Default=Warning",
+            .. _extraArgs,
+        ];
+        _app = HeraldServer.Build(args, b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(Time);
+            b.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+        });
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartAsync();
+    }
+
+    public HttpClient Client(string? token = null)
+    {
+        var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return c;
+    }
+
+    public async Task<string> Login(string user, string password)
+    {
+        using var c = Client();
+        var r = await c.PostAsJsonAsync("/api/v1/auth/token", new { username = user, password });
+        r.EnsureSuccessStatusCode();
+        return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+    }
+
+    /// <summary>Creates people (each with password "pw-&lt;id&gt;-123") and returns their tokens.</summary>
+    public async Task<Dictionary<string, string>> CreatePeople(params object[] people)
+    {
+        using var admin = Client(await Login("admin", AdminPassword));
+        var r = await admin.PostAsJsonAsync("/api/v1/admin/people", people, Json);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        var tokens = new Dictionary<string, string>();
+        foreach (var p in people)
+        {
+            var id = (string)p.GetType().GetProperty("id")!.GetValue(p)!;
+            tokens[id] = await Login(id, $"pw-{id}-123");
+        }
+        return tokens;
+    }
+
+    public static object Person(string id, string? team = null, object[]? contactMethods = null, object? workHours = null, string timeZone = "UTC") =>
+        new { id, displayName = char.ToUpperInvariant(id[0]) + id[1..], email = $"{id}@example.com", team, password = $"pw-{id}-123", contactMethods, workHours, timeZone };
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+}
+
+/// <summary>Bounded polling on a condition: the only way tests wait.</summary>
+public static class Eventually
+{
+    public static async Task True(Func<Task<bool>> condition, TimeSpan? timeout = null, string? because = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"condition not met in time{(because is null ? "" : ": " + because)}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    public static Task True(Func<bool> condition, TimeSpan? timeout = null, string? because = null) =>
+        True(() => Task.FromResult(condition()), timeout, because);
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Herald.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Herald.Server.Tests.Live;
+
+public sealed class FoundationScenarioTests : IAsyncLifetime
+{
+    private readonly HeraldTestServer _server = new();
+    private Dictionary<string, string> _tokens = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _server.StartAsync();
+        _tokens = await _server.CreatePeople(HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"));
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_watcher_receives_do_not_disturb_over_SignalR_and_SSE_with_a_higher_sequence()
+    {
+        await using var hub = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        var initial = (await hub.Watch("anna")).Single();
+        Assert.Equal("Offline", initial.Availability);
+        await using var sse = await SseWatcher.Connect(_server, _tokens["bob"], "watch=anna");
+        await Eventually.True(() => sse.Latest("anna") is not null, because: "the SSE stream starts with a snapshot");
+
+        using var anna = _server.Client(_tokens["anna"]);
+        var put = await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "DoNotDisturb", note = "writing" });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+
+        await Eventually.True(() => hub.Latest("anna")?.Availability == "DoNotDisturb", because: "SignalR delivers the change");
+        await Eventually.True(() => sse.Latest("anna")?.Availability == "DoNotDisturb", because: "SSE delivers the change");
+        Assert.True(hub.Latest("anna")!.Sequence > initial.Sequence);
+        Assert.True(sse.Latest("anna")!.Sequence > initial.Sequence);
+        Assert.Equal("writing", sse.Latest("anna")!.Note);
+        Assert.Null(hub.Latest("anna")!.Provenance is { ValueKind: JsonValueKind.Object } ? "leak" : null);
+    }
+
+    [Fact]
+    public async Task A_device_that_stops_heartbeating_is_offline_after_ttl_and_grace_with_last_seen()
+    {
+        await using var hub = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await hub.Watch("anna");
+        using var anna = _server.Client(_tokens["anna"]);
+        var started = _server.Time.GetUtcNow();
+        (await anna.PutAsJsonAsync("/api/v1/me/devices/laptop", new { kind = "Desktop", ttlSeconds = 30 })).EnsureSuccessStatusCode();
+        await Eventually.True(() => hub.Latest("anna")?.Availability == "Available");
+
+        _server.Time.Advance(TimeSpan.FromSeconds(20));
+        (await anna.PostAsync("/api/v1/me/devices/laptop/heartbeat", null)).EnsureSuccessStatusCode();
+        var lastBeat = _server.Time.GetUtcNow();
+        _server.Time.Advance(TimeSpan.FromSeconds(40)); // past the TTL, inside the 15 s grace window
+        Assert.Equal("Available", (await Get(anna, "/api/v1/me/presence")).GetProperty("availability").GetString());
+
+        _server.Time.Advance(TimeSpan.FromSeconds(6)); // past TTL + grace
+        await Eventually.True(() => hub.Latest("anna")?.Availability == "Offline", because: "the grain's expiry timer fires on lease end");
+        Assert.Equal(lastBeat, hub.Latest("anna")!.LastSeen);
+        Assert.True(lastBeat > started);
+        Assert.Equal(HttpStatusCode.NotFound, (await anna.PostAsync("/api/v1/me/devices/laptop/heartbeat", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Preferred_do_not_disturb_beats_an_available_device_and_provenance_says_so()
+    {
+        using var anna = _server.Client(_tokens["anna"]);
+        (await anna.PutAsJsonAsync("/api/v1/me/devices/phone", new { kind = "Mobile", availability = "Available", ttlSeconds = 300 })).EnsureSuccessStatusCode();
+        var before = await Get(anna, "/api/v1/me/presence");
+        Assert.Equal("Device", before.GetProperty("provenance").GetProperty("source").GetString());
+        Assert.Equal("phone", before.GetProperty("provenance").GetProperty("sourceId").GetString());
+
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "DoNotDisturb" })).EnsureSuccessStatusCode();
+        var me = await Get(anna, "/api/v1/me/presence");
+        Assert.Equal("DoNotDisturb", me.GetProperty("availability").GetString());
+        Assert.Equal("Preferred", me.GetProperty("provenance").GetProperty("source").GetString());
+        Assert.Equal(_server.Time.GetUtcNow().AddDays(1), me.GetProperty("provenance").GetProperty("until").GetDateTimeOffset());
+        Assert.Equal("Available", me.GetProperty("devices")[0].GetProperty("availability").GetString());
+
+        using var bob = _server.Client(_tokens["bob"]);
+        var seen = await Get(bob, "/api/v1/presence/anna");
+        Assert.Equal("DoNotDisturb", seen.GetProperty("availability").GetString());
+        Assert.Equal(JsonValueKind.Null, seen.GetProperty("provenance").ValueKind);
+    }
+
+    [Fact]
+    public async Task The_preferred_status_and_contacts_survive_a_restart_and_devices_come_back_with_heartbeats()
+    {
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Busy", note = "quarterly report" })).EnsureSuccessStatusCode();
+            (await anna.PutAsync("/api/v1/me/contacts/bob", null)).EnsureSuccessStatusCode();
+            (await anna.PutAsJsonAsync("/api/v1/me/devices/laptop", new { kind = "Desktop", ttlSeconds = 60 })).EnsureSuccessStatusCode();
+        }
+        await _server.RestartAsync();
+        var token = await _server.Login("anna", "pw-anna-123");
+        using var again = _server.Client(token);
+        var me = await Get(again, "/api/v1/me/presence");
+        Assert.Equal("Busy", me.GetProperty("availability").GetString());
+        Assert.Equal("quarterly report", me.GetProperty("note").GetString());
+        Assert.Equal(0, me.GetProperty("devices").GetArrayLength());
+        var contacts = await again.GetFromJsonAsync<JsonElement>("/api/v1/me/contacts");
+        Assert.Equal("bob", contacts[0].GetProperty("userId").GetString());
+        // The device's old session is gone; its client starts it again.
+        Assert.Equal(HttpStatusCode.NotFound, (await again.PostAsync("/api/v1/me/devices/laptop/heartbeat", null)).StatusCode);
+        (await again.PutAsJsonAsync("/api/v1/me/devices/laptop", new { kind = "Desktop", ttlSeconds = 60 })).EnsureSuccessStatusCode();
+        Assert.Equal(1, (await Get(again, "/api/v1/me/presence")).GetProperty("devices").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Resuming_with_known_sequences_returns_only_what_moved_on()
+    {
+        await using var hub = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        var first = (await hub.Watch("anna")).Single();
+        await hub.DisposeAsync();
+
+        using var anna = _server.Client(_tokens["anna"]);
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Away" })).EnsureSuccessStatusCode();
+
+        await using var again = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        var missed = await again.Connection.InvokeAsync<List<JsonElement>>("WatchFrom", new Dictionary<string, long> { ["anna"] = first.Sequence });
+        Assert.Equal("Away", Assert.Single(missed).GetProperty("availability").GetString());
+        var current = missed[0].GetProperty("sequence").GetInt64();
+        var nothing = await again.Connection.InvokeAsync<List<JsonElement>>("WatchFrom", new Dictionary<string, long> { ["anna"] = current });
+        Assert.Empty(nothing);
+
+        await using var sse = await SseWatcher.Connect(_server, _tokens["bob"], "watch=anna", lastEventId: $"anna:{current}");
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "BeRightBack" })).EnsureSuccessStatusCode();
+        await Eventually.True(() => sse.Latest("anna")?.Availability == "BeRightBack");
+        Assert.DoesNotContain(sse.Received, v => v.Availability == "Away");
+    }
+
+    private static async Task<JsonElement> Get(HttpClient client, string path)
+    {
+        var r = await client.GetAsync(path);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        return await r.Content.ReadFromJsonAsync<JsonElement>();
+    }
+}
