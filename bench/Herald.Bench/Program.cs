@@ -22,7 +22,7 @@ public static class Program
           --seconds S     time bound of the measured phase, seconds           (default 30)
           --inflight K    concurrent grain calls in flight                     (default 256)
           --rate X        offered updates/s, paced (open loop); 0 = saturate    (default 0)
-          --warmup W      unmeasured warm-up updates before the measured phase (default 20000)
+          --warmup W      unmeasured warm-up updates before the measured phase (default 40000)
           --source SRC    status: IPersonGrain.SetStatus (durable: one SQLite write per update)
                           device: IPersonGrain.PutDevice (ephemeral lease, no storage on the path)
                                                                                (default status)

@@ -92,6 +92,7 @@ public static class FanoutBenchmark
             var alloc0 = GC.GetTotalAllocatedBytes(precise: false);
             var gcs0 = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
             var pause0 = GC.GetTotalPauseDuration();
+            var load0 = LoadAverage();
             var deliveries0 = hub.Deliveries;
             var t0 = Stopwatch.GetTimestamp();
             Progress($"measuring: up to {o.Updates} updates or {o.Duration.TotalSeconds:0} s, {o.InFlight} in flight, source {o.Source}"
@@ -144,6 +145,8 @@ public static class FanoutBenchmark
                 ProcessorCount = Environment.ProcessorCount,
                 Runtime = RuntimeInformation.FrameworkDescription,
                 ServerGc = GCSettings.IsServerGC,
+                LoadAverageBefore = load0,
+                LoadAverageAfter = LoadAverage(),
                 UtcDate = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             };
             PrintTable(result);
@@ -344,6 +347,7 @@ public static class FanoutBenchmark
             ("CPU per 1,000 deliveries", $"{r.CpuMsPer1000Deliveries:0.000} ms (process, {r.CpuCoresBusy:0.00} cores busy of {r.ProcessorCount})"),
             ("allocated per delivery", $"{r.AllocatedBytesPerDelivery:N0} B; GC gen0/1/2 {string.Join('/', r.GcCollections)}, pauses {r.GcPauseMs:0.0} ms"),
             ("runtime", $"{r.Runtime}, server GC {r.ServerGc}, setup {r.SetupSeconds:0.0} s"),
+            ("machine load (1 min avg)", $"{r.LoadAverageBefore} before, {r.LoadAverageAfter} after (other processes share these cores)"),
         };
         var width = rows.Max(x => x.Name.Length);
         Console.WriteLine();
@@ -353,6 +357,19 @@ public static class FanoutBenchmark
             Console.WriteLine($"  {name.PadRight(width)}  {value}");
         }
         Console.WriteLine();
+    }
+
+    /// <summary>The 1-minute load average (Linux), to tell a quiet machine from a busy one.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
     }
 
     private static string Ms(long micros) => (micros / 1000.0).ToString("0.000' ms'", CultureInfo.InvariantCulture);
@@ -478,6 +495,12 @@ public sealed record FanoutResult
 
     /// <summary>True under server GC.</summary>
     public bool ServerGc { get; init; }
+
+    /// <summary>1-minute load average when the measured phase began.</summary>
+    public string LoadAverageBefore { get; init; } = "";
+
+    /// <summary>1-minute load average when it ended.</summary>
+    public string LoadAverageAfter { get; init; } = "";
 
     /// <summary>When the run ended (UTC).</summary>
     public string UtcDate { get; init; } = "";

@@ -37,7 +37,7 @@ public sealed record FanoutOptions
     public double Rate { get; init; }
 
     /// <summary>Unmeasured warm-up updates.</summary>
-    public long Warmup { get; init; } = 20_000;
+    public long Warmup { get; init; } = 40_000;
 
     /// <summary>The grain method that carries the updates.</summary>
     public UpdateSource Source { get; init; } = UpdateSource.Status;

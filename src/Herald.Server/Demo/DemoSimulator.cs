@@ -32,7 +32,7 @@ public sealed partial class DemoSimulator
     public const int MaxEndingsPerTick = 8;
 
     /// <summary>New random moves per tick.</summary>
-    public const int MovesPerTick = 3;
+    public const int MovesPerTick = 1;
 
     private const double MinOnline = 0.60;
     private const double MaxOnline = 0.70;
@@ -57,8 +57,8 @@ public sealed partial class DemoSimulator
 
     private static readonly (Move Move, int Weight)[] Weights =
     [
-        (Move.SignIn, 8), (Move.SignOut, 8), (Move.GoIdle, 14), (Move.StartCall, 16), (Move.StartPresenting, 7),
-        (Move.DoNotDisturb, 8), (Move.BeRightBack, 10), (Move.AppearOffline, 3), (Move.ClearStatus, 6),
+        (Move.SignIn, 15), (Move.SignOut, 15), (Move.GoIdle, 10), (Move.StartCall, 15), (Move.StartPresenting, 5),
+        (Move.DoNotDisturb, 8), (Move.BeRightBack, 9), (Move.AppearOffline, 2), (Move.ClearStatus, 4),
     ];
 
     private readonly IGrainFactory _grains;
@@ -172,11 +172,11 @@ public sealed partial class DemoSimulator
             var roll = _random.NextDouble();
             var move = roll switch
             {
-                < 0.15 => Move.GoIdle,
-                < 0.27 => Move.StartCall,
-                < 0.33 => Move.StartPresenting,
-                < 0.41 => Move.DoNotDisturb,
-                < 0.47 => Move.BeRightBack,
+                < 0.12 => Move.GoIdle,
+                < 0.24 => Move.StartCall,
+                < 0.29 => Move.StartPresenting,
+                < 0.37 => Move.DoNotDisturb,
+                < 0.43 => Move.BeRightBack,
                 _ => (Move?)null,
             };
             if (move is { } m && IsEligible(person, m))
@@ -273,28 +273,28 @@ public sealed partial class DemoSimulator
                     break;
                 case Move.GoIdle:
                     await SetIdle(p, now - TimeSpan.FromMinutes(_random.Next(6, 25)), now);
-                    Set(p, Mood.Idle, now + Seconds(30, 120));
+                    Set(p, Mood.Idle, now + Seconds(30, 70));
                     break;
                 case Move.StartCall:
                     await Put(p, new DeviceReport(DeskPhoneId, DeviceKind.DeskPhone, null, Activity.InACall, null, DeskPhoneCapabilities,
                         null, DeviceTtl), now);
-                    Set(p, Mood.InACall, now + Seconds(20, 90));
+                    Set(p, Mood.InACall, now + Seconds(20, 70));
                     break;
                 case Move.StartPresenting:
                     await Put(p, p.Devices[DesktopId].Report with { Activity = Activity.Presenting, IdleSince = null }, now);
-                    Set(p, Mood.Presenting, now + Seconds(45, 150));
+                    Set(p, Mood.Presenting, now + Seconds(40, 80));
                     break;
                 case Move.DoNotDisturb:
                     await Grain(p).SetStatus(new SetStatus(Availability.DoNotDisturb, null, Pick(FocusNotes), now + TimeSpan.FromHours(1)));
-                    Set(p, Mood.DoNotDisturb, now + Seconds(60, 240));
+                    Set(p, Mood.DoNotDisturb, now + Seconds(40, 90));
                     break;
                 case Move.BeRightBack:
                     await Grain(p).SetStatus(new SetStatus(Availability.BeRightBack, null, Pick(BackSoonNotes), now + TimeSpan.FromMinutes(15)));
-                    Set(p, Mood.BeRightBack, now + Seconds(20, 60));
+                    Set(p, Mood.BeRightBack, now + Seconds(20, 50));
                     break;
                 case Move.AppearOffline:
                     await Grain(p).SetStatus(new SetStatus(Availability.Offline, null, null, now + TimeSpan.FromHours(1)));
-                    Set(p, Mood.AppearOffline, now + Seconds(60, 180));
+                    Set(p, Mood.AppearOffline, now + Seconds(45, 105));
                     break;
                 case Move.ClearStatus:
                     await Grain(p).ClearStatus();

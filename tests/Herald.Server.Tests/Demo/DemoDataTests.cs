@@ -1,7 +1,12 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Herald.Cluster.Directory;
+using Herald.Cluster.Presence;
 using Herald.Core.Model;
+using Herald.Core.Privacy;
 using Herald.Server.Demo;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Herald.Server.Tests.Demo;
 
@@ -141,5 +146,225 @@ public sealed partial class DemoDataTests
         Assert.All(Demo.People, p => Assert.Contains(p.Password, table, StringComparison.Ordinal));
         Assert.Contains("http://localhost:5080", table, StringComparison.Ordinal);
         Assert.Contains("README", table, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The demo simulator against fake grains and a fake clock.</summary>
+public sealed class DemoSimulatorTests
+{
+    private static readonly IReadOnlyList<string> Ids = [.. DemoOrganization.Create().People.Select(p => p.Profile.Id)];
+
+    [Fact]
+    public async Task Keeps_about_two_thirds_online_and_every_device_alive_while_it_moves_people()
+    {
+        var (simulator, world) = Create(seed: 42);
+        await simulator.WarmUp(CancellationToken.None);
+        Assert.InRange(simulator.OnlineCount, 15, 17);
+
+        var counts = new List<int>();
+        for (var i = 0; i < 600; i++) // 30 minutes of 3 s ticks
+        {
+            world.Time.Advance(DemoSimulator.DefaultPeriod);
+            await simulator.Tick(CancellationToken.None);
+            counts.Add(simulator.OnlineCount);
+            Assert.Equal(world.Live(), world.Grains.Values.Count(g => g.Devices.Count > 0 && !g.AppearsOffline));
+        }
+
+        Assert.All(counts, c => Assert.InRange(c, 12, 20));
+        Assert.InRange(counts.Average() / Ids.Count, 0.60, 0.70);
+        Assert.Equal(0, world.LapsedHeartbeats);
+        Assert.True(world.Heartbeats > 1000);
+        Assert.Contains(world.Puts, r => r.Kind == DeviceKind.Desktop);
+        Assert.Contains(world.Puts, r => r.Kind == DeviceKind.Mobile);
+        Assert.Contains(world.Puts, r => r.Kind == DeviceKind.DeskPhone && r.Activity == Activity.InACall);
+        Assert.Contains(world.Puts, r => r.Activity == Activity.Presenting);
+        Assert.Contains(world.Puts, r => r.IdleSince is not null);
+        Assert.All(world.Puts, r => Assert.Equal(TimeSpan.FromSeconds(90), r.Ttl));
+        Assert.Contains(world.Statuses, s => s.Availability == Availability.DoNotDisturb && s.Note is { Length: > 0 }
+            && s.Until is { } until && until - world.Time.GetUtcNow() <= TimeSpan.FromHours(1));
+        Assert.Contains(world.Statuses, s => s.Availability == Availability.BeRightBack);
+        Assert.Contains(world.Statuses, s => s.Availability == Availability.Offline);
+        Assert.True(world.Clears > Ids.Count);
+        Assert.True(world.Removes > 0);
+    }
+
+    [Fact]
+    public async Task The_same_seed_gives_the_same_moves()
+    {
+        async Task<string> Run(int seed)
+        {
+            var (simulator, world) = Create(seed);
+            await simulator.WarmUp(CancellationToken.None);
+            for (var i = 0; i < 100; i++)
+            {
+                world.Time.Advance(DemoSimulator.DefaultPeriod);
+                await simulator.Tick(CancellationToken.None);
+            }
+            return string.Join("\n", world.Log);
+        }
+
+        Assert.Equal(await Run(42), await Run(42));
+        Assert.NotEqual(await Run(42), await Run(7));
+    }
+
+    [Fact]
+    public async Task Failing_grains_are_logged_and_never_stop_the_simulator()
+    {
+        var (simulator, world) = Create(seed: 42);
+        world.Fail = true;
+        await simulator.WarmUp(CancellationToken.None);
+        for (var i = 0; i < 20; i++)
+        {
+            world.Time.Advance(DemoSimulator.DefaultPeriod);
+            await simulator.Tick(CancellationToken.None);
+        }
+        world.Fail = false;
+        for (var i = 0; i < 20; i++)
+        {
+            world.Time.Advance(DemoSimulator.DefaultPeriod);
+            await simulator.Tick(CancellationToken.None);
+        }
+        Assert.InRange(simulator.OnlineCount, 12, 20);
+    }
+
+    [Fact]
+    public async Task Run_stops_with_the_token()
+    {
+        var (simulator, _) = Create(seed: 42, time: TimeProvider.System, period: TimeSpan.FromMilliseconds(20));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => simulator.Run(cts.Token));
+    }
+
+    private static (DemoSimulator Simulator, FakeWorld World) Create(int seed, TimeProvider? time = null, TimeSpan? period = null)
+    {
+        var world = new FakeWorld();
+        var simulator = new DemoSimulator(world.Factory, time ?? world.Time, NullLogger<DemoSimulator>.Instance, Ids, seed, period);
+        return (simulator, world);
+    }
+
+    /// <summary>Person grains as plain objects, with device leases that lapse on the fake clock.</summary>
+    internal sealed class FakeWorld
+    {
+        public FakeWorld()
+        {
+            Factory = DispatchProxy.Create<IGrainFactory, FactoryProxy>();
+            ((FactoryProxy)(object)Factory).World = this;
+        }
+
+        public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero));
+
+        public IGrainFactory Factory { get; }
+
+        public Dictionary<string, FakePerson> Grains { get; } = new(StringComparer.Ordinal);
+
+        public List<DeviceReport> Puts { get; } = [];
+
+        public List<SetStatus> Statuses { get; } = [];
+
+        public List<string> Log { get; } = [];
+
+        public int Heartbeats { get; set; }
+
+        public int LapsedHeartbeats { get; set; }
+
+        public int Clears { get; set; }
+
+        public int Removes { get; set; }
+
+        public bool Fail { get; set; }
+
+        public int Live() => Grains.Values.Count(g => g.Devices.Count > 0 && !g.AppearsOffline);
+
+        public FakePerson Person(string id)
+        {
+            if (!Grains.TryGetValue(id, out var person))
+            {
+                person = new FakePerson();
+                Grains[id] = person;
+            }
+            return person;
+        }
+
+        public object? Call(string id, MethodInfo method, object?[]? args)
+        {
+            if (Fail)
+            {
+                return method.ReturnType == typeof(Task<bool>) ? Task.FromException<bool>(new InvalidOperationException("silo down"))
+                    : Task.FromException<PresenceView>(new InvalidOperationException("silo down"));
+            }
+            var now = Time.GetUtcNow();
+            var p = Person(id);
+            Log.Add($"{now:HH:mm:ss} {id} {method.Name} {string.Join(",", args ?? [])}");
+            p.Devices.Where(d => d.Value <= now).Select(d => d.Key).ToList().ForEach(k => p.Devices.Remove(k));
+            switch (method.Name)
+            {
+                case nameof(IPersonGrain.PutDevice):
+                    var report = (DeviceReport)args![0]!;
+                    Puts.Add(report);
+                    p.Devices[report.DeviceId] = now + report.Ttl;
+                    return Task.FromResult<PresenceView>(null!);
+                case nameof(IPersonGrain.Heartbeat):
+                    Heartbeats++;
+                    var deviceId = (string)args![0]!;
+                    if (!p.Devices.ContainsKey(deviceId))
+                    {
+                        LapsedHeartbeats++;
+                        return Task.FromResult(false);
+                    }
+                    p.Devices[deviceId] = now + DemoSimulator.DeviceTtl;
+                    return Task.FromResult(true);
+                case nameof(IPersonGrain.RemoveDevice):
+                    Removes++;
+                    return Task.FromResult(p.Devices.Remove((string)args![0]!));
+                case nameof(IPersonGrain.SetStatus):
+                    var status = (SetStatus)args![0]!;
+                    Statuses.Add(status);
+                    p.AppearsOffline = status.Availability == Availability.Offline;
+                    return Task.FromResult<PresenceView>(null!);
+                case nameof(IPersonGrain.ClearStatus):
+                    Clears++;
+                    p.AppearsOffline = false;
+                    return Task.FromResult<PresenceView>(null!);
+                default:
+                    throw new NotSupportedException(method.Name);
+            }
+        }
+    }
+
+    /// <summary>One fake person grain: device lease expiries and appear offline.</summary>
+    internal sealed class FakePerson
+    {
+        public Dictionary<string, DateTimeOffset> Devices { get; } = new(StringComparer.Ordinal);
+
+        public bool AppearsOffline { get; set; }
+    }
+
+    /// <summary>Answers <c>GetGrain&lt;IPersonGrain&gt;(id)</c>.</summary>
+    public class FactoryProxy : DispatchProxy
+    {
+        internal FakeWorld World { get; set; } = null!;
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod is { Name: nameof(IGrainFactory.GetGrain), ReturnType: var t } && t == typeof(IPersonGrain))
+            {
+                var grain = DispatchProxy.Create<IPersonGrain, PersonProxy>();
+                var proxy = (PersonProxy)(object)grain;
+                proxy.World = World;
+                proxy.Id = (string)args![0]!;
+                return grain;
+            }
+            throw new NotSupportedException(targetMethod?.Name);
+        }
+    }
+
+    /// <summary>Forwards person grain calls to the <see cref="FakeWorld"/>.</summary>
+    public class PersonProxy : DispatchProxy
+    {
+        internal FakeWorld World { get; set; } = null!;
+
+        internal string Id { get; set; } = "";
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => World.Call(Id, targetMethod!, args);
     }
 }
