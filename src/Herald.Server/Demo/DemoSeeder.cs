@@ -91,14 +91,25 @@ public sealed partial class DemoSeeder(
             await Seed(demo, ct);
             Console.Write(LoginTable(demo, Url()));
         }
-        else
-        {
-            Console.WriteLine($"Herald demo: the directory already has {count} people, not reseeding. Demo logins are <id> / "
-                + $"{DemoOrganization.PasswordPrefix}<id> (e.g. anna / {DemoOrganization.PasswordPrefix}anna); open {Url()}.");
-        }
         var wanted = demo.People.Select(p => p.Profile.Id).ToList();
         var existing = await Retry("find demo people", () => _directory.GetPeople(wanted, ct), ct);
         var present = existing.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        if (count == 0)
+        {
+            return [.. wanted.Where(present.Contains)];
+        }
+
+        // Seeded by an earlier --demo run when the demo's teams are there: move its people again. Otherwise this is
+        // somebody's real directory, whose people the simulator must not touch.
+        var teams = (await Retry("list teams", () => _directory.ListTeams(ct), ct)).Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        if (!demo.Teams.All(t => teams.Contains(t.Id)))
+        {
+            Console.WriteLine($"Herald demo: the directory already has {count} people and is not a demo directory, so \"{demo.Name}\" "
+                + "was neither seeded nor simulated; start with an empty data directory (e.g. --Herald:DataDirectory=<new dir>).");
+            return [];
+        }
+        Console.WriteLine($"Herald demo: \"{demo.Name}\" is already seeded ({present.Count} people); log in as <id> / "
+            + $"{DemoOrganization.PasswordPrefix}<id> (e.g. anna / {DemoOrganization.PasswordPrefix}anna) at {Url()}.");
         return [.. wanted.Where(present.Contains)];
     }
 
@@ -194,7 +205,7 @@ public sealed partial class DemoSeeder(
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: {What} not ready yet, retrying in {Delay}")]
     private partial void LogRetrying(Exception exception, string what, TimeSpan delay);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: none of the {Organization} people are in the directory; the simulator does not run")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: no {Organization} people to move; the simulator does not run")]
     private partial void LogNothingToSimulate(string organization);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Demo: seeding or simulation failed; the server keeps running without the demo")]
