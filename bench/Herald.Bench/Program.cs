@@ -13,6 +13,7 @@ public static class Program
         usage:
           dotnet run -c Release --project bench/Herald.Bench -- fanout [options]
           dotnet run -c Release --project bench/Herald.Bench -- micro [BenchmarkDotNet args]
+          dotnet run -c Release --project bench/Herald.Bench -- summarize [results.jsonl ...]
           dotnet run -c Release --project bench/Herald.Bench -- --help
 
         fanout: in-process fan-out through the person grain to per-silo delivery (one silo, no sockets).
@@ -29,6 +30,9 @@ public static class Program
           --seed X        random seed for the choice of person                 (default 1)
           --db PATH       SQLite file (default: a new file under the temp directory, deleted after)
           Prints a table and one JSON line ("herald.bench.fanout") to stdout; progress goes to stderr.
+
+        summarize: reads fan-out output (files, or stdin), keeps the JSON result lines, and prints the median of
+          each figure per configuration as a Markdown table.
 
         micro: BenchmarkDotNet micro-benchmarks (ShortRun, MemoryDiagnoser) of the pure engine:
           aggregation, disclosure per key, view comparison, JSON serialization of a view.
@@ -58,6 +62,8 @@ public static class Program
                     return 2;
                 }
                 return await FanoutBenchmark.Run(options);
+            case "summarize":
+                return await FanoutSummary.Run(args[1..]);
             case "micro":
                 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

@@ -83,12 +83,13 @@ public class DisclosureBenchmarks
     private PresentityState _state = null!;
 
     /// <summary>The disclosure keys in use: self, then each tier.</summary>
-    public static IEnumerable<DisclosureKey> Keys() =>
-        [new DisclosureKey(true, RelationshipTier.Trusted), .. Enum.GetValues<RelationshipTier>().Select(t => new DisclosureKey(false, t))];
+    public static IEnumerable<KeyCase> Keys() =>
+        [new KeyCase("Self", DisclosureKey.Self(PrivacyContext.WorkHours)),
+            .. Enum.GetValues<RelationshipTier>().Select(t => new KeyCase(t.ToString(), DisclosurePolicy.KeyOf(new WatcherRelation("w", false, t))))];
 
     /// <summary>The key disclosed for.</summary>
     [ParamsSource(nameof(Keys))]
-    public DisclosureKey Key { get; set; }
+    public KeyCase Key { get; set; } = null!;
 
     /// <summary>Builds the inputs.</summary>
     [GlobalSetup]
@@ -96,7 +97,14 @@ public class DisclosureBenchmarks
 
     /// <summary>One view for one key.</summary>
     [Benchmark]
-    public PresenceView Disclose() => DisclosurePolicy.Disclose(_state, Key);
+    public PresenceView Disclose() => DisclosurePolicy.Disclose(_state, Key.Key);
+
+    /// <summary>A named disclosure key (the name is what the results table shows).</summary>
+    public sealed record KeyCase(string Name, DisclosureKey Key)
+    {
+        /// <inheritdoc />
+        public override string ToString() => Name;
+    }
 }
 
 /// <summary>View comparison (what decides whether a key's view changed) and JSON serialization of a view.</summary>
@@ -118,11 +126,11 @@ public class ViewBenchmarks
     public void Setup()
     {
         var state = Samples.State();
-        var self = new DisclosureKey(true, RelationshipTier.Trusted);
+        var self = DisclosureKey.Self(PrivacyContext.WorkHours);
         _view = DisclosurePolicy.Disclose(state, self);
         _sameContent = DisclosurePolicy.Disclose(state with { Sequence = state.Sequence + 1 }, self);
         _otherNote = _sameContent with { Note = "Back at 14:00" };
-        _colleagueView = DisclosurePolicy.Disclose(state, new DisclosureKey(false, RelationshipTier.Colleague));
+        _colleagueView = DisclosurePolicy.Disclose(state, DisclosurePolicy.KeyOf(new WatcherRelation("w", false, RelationshipTier.Colleague)));
     }
 
     /// <summary>Full comparison: every field and list equal.</summary>

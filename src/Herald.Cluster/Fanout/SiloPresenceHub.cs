@@ -59,6 +59,9 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     /// <summary>Total views handed to sinks by this silo.</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);
 
+    /// <summary>The people watched from this silo.</summary>
+    public IReadOnlyList<string> WatchedPersonIds() => [.. _watched.Keys];
+
     /// <summary>Number of distinct people watched from this silo.</summary>
     public int WatchedPeople => _watched.Count;
 
@@ -142,6 +145,10 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         BroadcastsCounter.Add(1);
         if (_watched.TryGetValue(broadcast.UserId, out var entry))
         {
+            if (broadcast.Rekeys is { Count: > 0 } rekeys)
+            {
+                Apply(broadcast.UserId, entry, rekeys, deliver: true);
+            }
             Deliver(entry, broadcast.Views);
         }
         return Task.CompletedTask;

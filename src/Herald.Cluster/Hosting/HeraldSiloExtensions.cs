@@ -1,6 +1,7 @@
 using Herald.Cluster.Directory;
 using Herald.Cluster.Fanout;
 using Herald.Cluster.Presence;
+using Herald.Cluster.Privacy;
 using Herald.Cluster.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,7 @@ public static class HeraldSiloExtensions
             .ValidateOnStart();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<SiloPresenceHub>();
+        silo.Services.AddSingleton<OrgPolicyCache>();
         silo.Services.AddHostedService<SiloPresenceRenewal>();
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
@@ -46,6 +48,10 @@ public static class HeraldSiloExtensions
         silo.Services.AddSingleton<IDirectoryStore>(new SqliteDirectoryStore(db));
         silo.Services.AddSingleton<IAccountStore>(new SqliteAccountStore(db));
         silo.Services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(db));
+        silo.Services.AddSingleton<IOrgPolicyStore>(new SqliteOrgPolicyStore(db));
+        silo.Services.AddSingleton<IAuditLog>(sp => new SqliteAuditLog(db, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SqliteAuditLog>>()));
+        silo.Services.AddHostedService<AuditRetention>();
         silo.AddSqliteGrainStorage(HeraldStorage.ProviderName, o => o.DatabasePath = full);
         return silo;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Herald.Cluster.Directory;
+using Herald.Cluster.Privacy;
 using Herald.Core.Model;
 using Herald.Core.Presence;
 using Herald.Core.Privacy;
@@ -21,7 +22,14 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     private readonly TimeProvider _time;
     private readonly PresenceOptions _options;
     private readonly IClusterMembershipService _membership;
+    private readonly OrgPolicyCache _policies;
+    private readonly IAuditLog _audit;
     private readonly ILogger<PersonGrain> _logger;
+    private readonly Dictionary<string, RelationshipTier> _tiers = new(StringComparer.Ordinal);
+    private OrgPolicy _org = OrgPolicy.Default;
+    private long _orgVersion = -1;
+    private int _privacyVersion;
+    private PolicyStamp? _stamp;
 
     private readonly Dictionary<string, DeviceSession> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ActivityLease> _leases = new(StringComparer.Ordinal);
@@ -42,8 +50,10 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     public PersonGrain(
         [PersistentState("person", HeraldStorage.ProviderName)] IPersistentState<PersonState> state,
         IDirectoryStore directory, TimeProvider time, IOptions<PresenceOptions> options,
-        IClusterMembershipService membership, ILogger<PersonGrain> logger)
+        IClusterMembershipService membership, OrgPolicyCache policies, IAuditLog audit, ILogger<PersonGrain> logger)
     {
+        _policies = policies;
+        _audit = audit;
         _state = state;
         _directory = directory;
         _time = time;
@@ -58,6 +68,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _profile = await _directory.GetPerson(Id, cancellationToken) ?? PersonProfile.Minimal(Id);
+        (_org, _orgVersion) = await _policies.Get(cancellationToken);
         _settings = SettingsFor(_profile);
         _clock = new SequenceClock(_state.State.SequenceHighWater);
         await Recompute(broadcast: false);
@@ -92,6 +103,10 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         {
             var effective = status.Availability ?? Activities.Implied(status.Activity!.Value);
             var until = status.Until ?? now + PreferredStatus.DefaultLifetime(effective);
+            if (status.Availability == Availability.Offline && !_org.AppearOfflineAllowed)
+            {
+                throw new PresenceLimitException("appear offline is not allowed by organization policy", "availability");
+            }
             var preferred = new PreferredStatus(status.Availability, status.Activity, now, until);
             if (preferred.IsAppearOffline)
             {
@@ -204,29 +219,55 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     }
 
     /// <inheritdoc />
-    public Task<PresenceView> GetView(WatcherRelation watcher)
+    public async Task<PresenceView> GetViewFor(string watcherId, string channel)
     {
-        ArgumentNullException.ThrowIfNull(watcher);
-        return Task.FromResult(ViewFor(DisclosurePolicy.KeyOf(watcher)));
+        await EnsureFresh();
+        if (watcherId == Id)
+        {
+            return OwnerView();
+        }
+        await EnsureTiers([watcherId]);
+        var decision = Decide(watcherId, _time.GetUtcNow());
+        var view = ViewFor(decision.Key);
+        Audit(watcherId, channel, channel == "live" ? "live" : "rest", decision);
+        return view;
     }
-
-    /// <inheritdoc />
-    public Task<PresenceView> GetViewFor(string watcherId) => Task.FromResult(ViewFor(KeyFor(watcherId)));
 
     /// <inheritdoc />
     public async Task ProfileChanged(PersonProfile? profile)
     {
         _profile = profile ?? PersonProfile.Minimal(Id);
         _settings = SettingsFor(_profile);
+        _tiers.Clear(); // team or manager may have changed
         _views.Clear(); // contact methods may have changed for every disclosure
         _presence = null; // force a new sequence number so watchers take the new views
+        _stamp = null;
         await Recompute(broadcast: true);
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WatchGrant>> WatchFromSilo(SiloAddress silo, ISiloPresenceObserver observer, IReadOnlyList<string> watcherIds, bool replace)
+    public async Task<IReadOnlyList<WatchGrant>> WatchFromSilo(SiloAddress silo, ISiloPresenceObserver observer, IReadOnlyList<string> watcherIds, bool replace)
     {
         ArgumentNullException.ThrowIfNull(watcherIds);
+        await EnsureFresh();
+        await EnsureTiers(watcherIds);
+        var now = _time.GetUtcNow();
+        var newlyApproved = false;
+        foreach (var watcherId in watcherIds)
+        {
+            if (watcherId != Id && !_state.State.Watchers.ContainsKey(watcherId)
+                && PolicyEngine.HandlingFor(TierOf(watcherId), _org, Privacy) == SubscriptionHandling.Allow
+                && TierOf(watcherId) != RelationshipTier.Blocked)
+            {
+                _state.State.Watchers[watcherId] = new WatcherRecord(SubscriptionStatus.Approved, now, now);
+                _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "live", "approved automatically", $"tier={TierOf(watcherId)}; handling=Allow"));
+                newlyApproved = true;
+            }
+        }
+        if (newlyApproved)
+        {
+            await WriteState();
+        }
         if (!_silos.TryGetValue(silo, out var watch))
         {
             watch = new SiloWatch(observer);
@@ -234,6 +275,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         }
         watch.Observer = observer;
         watch.RenewedAt = Stopwatch.GetTimestamp();
+        var previous = replace ? new Dictionary<string, DisclosureKey>(watch.Watchers) : null;
         if (replace)
         {
             watch.Watchers.Clear();
@@ -241,12 +283,217 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         var grants = new List<WatchGrant>(watcherIds.Count);
         foreach (var watcherId in watcherIds)
         {
-            var key = KeyFor(watcherId);
-            watch.Watchers[watcherId] = key;
-            grants.Add(new WatchGrant(watcherId, key, ViewFor(key)));
+            var decision = watcherId == Id ? SelfDecision() : Decide(watcherId, now);
+            var known = (previous ?? watch.Watchers).TryGetValue(watcherId, out var old) && old == decision.Key;
+            watch.Watchers[watcherId] = decision.Key;
+            if (!known && watcherId != Id)
+            {
+                Audit(watcherId, "live", "live", decision);
+            }
+            grants.Add(new WatchGrant(watcherId, decision.Key, ViewFor(decision.Key)));
         }
-        return Task.FromResult<IReadOnlyList<WatchGrant>>(grants);
+        return grants;
     }
+
+    /// <inheritdoc />
+    public Task<UserPrivacy> GetPrivacy() => Task.FromResult(Privacy);
+
+    /// <inheritdoc />
+    public async Task SetPrivacy(UserPrivacy privacy)
+    {
+        ArgumentNullException.ThrowIfNull(privacy);
+        var previous = _state.State.Privacy;
+        _state.State.Privacy = privacy;
+        try
+        {
+            await WriteState();
+        }
+        catch
+        {
+            _state.State.Privacy = previous;
+            throw;
+        }
+        _audit.Append(new AuditEntry(_time.GetUtcNow(), Id, null, "policy", "rest", "privacy rules changed", "user rules"));
+        _tiers.Clear();
+        await PrivacyChanged();
+    }
+
+    /// <inheritdoc />
+    public async Task<PrivacyPreview> Preview(string? asWatcher, RelationshipTier? tier, DateTimeOffset? at, UserPrivacy? proposed)
+    {
+        await EnsureFresh();
+        var when = at ?? _time.GetUtcNow();
+        var presence = at is null ? _presence! : PresenceAggregator.Aggregate(Sources(), _settings, when);
+        var context = PolicyEngine.ContextOf(presence);
+        var privacy = proposed ?? Privacy;
+        DisclosureDecision decision;
+        if (asWatcher == Id)
+        {
+            decision = new DisclosureDecision(DisclosureKey.Self(context), RelationshipTier.Trusted, context,
+                DisclosureFields.All.ToDictionary(f => f, _ => PolicyLayer.Self));
+        }
+        else
+        {
+            if (asWatcher is not null)
+            {
+                await EnsureTiers([asWatcher]);
+            }
+            var t = asWatcher is null ? tier ?? RelationshipTier.Colleague
+                : privacy.Watchers.TryGetValue(asWatcher, out var w) && w.Tier is { } wt ? wt : TierOf(asWatcher);
+            var subscription = asWatcher is null ? SubscriptionStatus.Approved
+                : _state.State.Watchers.TryGetValue(asWatcher, out var rec) ? rec.Status : SubscriptionStatus.None;
+            decision = PolicyEngine.Decide(new PolicyInput(_org, privacy, t, asWatcher, false, subscription, context,
+                presence.AppearOffline, _state.State.Grants, when));
+        }
+        var view = DisclosurePolicy.Disclose(new PresentityState(_profile, presence, _sequence), decision.Key);
+        var fields = DisclosureFields.All.Select(f => new FieldDecision(DisclosureFields.Name(f),
+            DisclosureFields.LevelName(f, decision.Key.IsSelf ? DisclosureFields.MaxLevel(f) : decision.Key.Levels[f]), decision.DecidedBy[f])).ToList();
+        return new PrivacyPreview(view, decision.Tier, context, decision.Key.Mode, fields);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TierDiff>> DryRun(UserPrivacy proposed)
+    {
+        ArgumentNullException.ThrowIfNull(proposed);
+        await EnsureFresh();
+        var now = _time.GetUtcNow();
+        var context = PolicyEngine.ContextOf(_presence!);
+        var result = new List<TierDiff>();
+        foreach (var tier in Enum.GetValues<RelationshipTier>())
+        {
+            var before = PolicyEngine.Decide(new PolicyInput(_org, Privacy, tier, null, false, SubscriptionStatus.Approved, context, false, [], now));
+            var after = PolicyEngine.Decide(new PolicyInput(_org, proposed, tier, null, false, SubscriptionStatus.Approved, context, false, [], now));
+            var gained = new List<FieldChange>();
+            var lost = new List<FieldChange>();
+            var clamped = new List<FieldDecision>();
+            foreach (var f in DisclosureFields.All)
+            {
+                int b = before.Key.Levels[f], a = after.Key.Levels[f];
+                var change = new FieldChange(DisclosureFields.Name(f), DisclosureFields.LevelName(f, b), DisclosureFields.LevelName(f, a), after.DecidedBy[f]);
+                if (a > b)
+                {
+                    gained.Add(change);
+                }
+                else if (a < b)
+                {
+                    lost.Add(change);
+                }
+                if (after.DecidedBy[f] is PolicyLayer.OrganizationCeiling or PolicyLayer.OrganizationFloor)
+                {
+                    clamped.Add(new FieldDecision(DisclosureFields.Name(f), DisclosureFields.LevelName(f, a), after.DecidedBy[f]));
+                }
+            }
+            result.Add(new TierDiff(tier, context, gained, lost, clamped));
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Grant>> GetGrants() =>
+        Task.FromResult<IReadOnlyList<Grant>>([.. _state.State.Grants.Where(g => g.Until > _time.GetUtcNow())]);
+
+    /// <inheritdoc />
+    public async Task AddGrant(Grant grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        var now = _time.GetUtcNow();
+        if (_state.State.Grants.RemoveAll(g => g.Until <= now) > 0 || _state.State.Grants.Count >= 500)
+        {
+            if (_state.State.Grants.Count >= 500)
+            {
+                throw new PresenceLimitException("at most 500 grants per person", "grants");
+            }
+        }
+        _state.State.Grants.Add(grant);
+        await WriteState();
+        _audit.Append(new AuditEntry(now, Id, grant.WatcherId, "grant", "rest", grant.Rule.ToString() ?? "", $"grant {grant.Id} until {grant.Until:O}"));
+        await PrivacyChanged();
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RevokeGrant(string grantId)
+    {
+        var grant = _state.State.Grants.FirstOrDefault(g => g.Id == grantId);
+        if (grant is null)
+        {
+            return false;
+        }
+        _state.State.Grants.Remove(grant);
+        await WriteState();
+        _audit.Append(new AuditEntry(_time.GetUtcNow(), Id, grant.WatcherId, "grant", "rest", "revoked", $"grant {grant.Id}"));
+        await PrivacyChanged();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WatcherInfo>> GetWatchers()
+    {
+        var ids = _state.State.Watchers.Keys.ToList();
+        await EnsureTiers(ids);
+        var live = _silos.Values.SelectMany(s => s.Watchers.Keys).ToHashSet(StringComparer.Ordinal);
+        return [.. _state.State.Watchers.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new WatcherInfo(kv.Key, kv.Value.Status, TierOf(kv.Key), kv.Value.Since, kv.Value.UpdatedAt, live.Contains(kv.Key)))];
+    }
+
+    /// <inheritdoc />
+    public async Task<SubscriptionAnswer> RequestSubscription(string watcherId)
+    {
+        await EnsureFresh();
+        await EnsureTiers([watcherId]);
+        var now = _time.GetUtcNow();
+        var tier = TierOf(watcherId);
+        var existing = _state.State.Watchers.GetValueOrDefault(watcherId);
+        if (existing?.Status is SubscriptionStatus.Approved or SubscriptionStatus.PoliteBlocked)
+        {
+            return SubscriptionAnswer.Approved;
+        }
+        var handling = tier == RelationshipTier.Blocked ? SubscriptionHandling.PoliteBlock : PolicyEngine.HandlingFor(tier, _org, Privacy);
+        var (status, answer) = handling switch
+        {
+            SubscriptionHandling.Allow => (SubscriptionStatus.Approved, SubscriptionAnswer.Approved),
+            SubscriptionHandling.Confirm => (SubscriptionStatus.Pending, SubscriptionAnswer.Pending),
+            SubscriptionHandling.PoliteBlock => (SubscriptionStatus.PoliteBlocked, SubscriptionAnswer.Approved),
+            _ => (SubscriptionStatus.Denied, SubscriptionAnswer.Refused),
+        };
+        _state.State.Watchers[watcherId] = new WatcherRecord(status, existing?.Since ?? now, now);
+        await WriteState();
+        _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", status.ToString(), $"tier={tier}; handling={handling}"));
+        await PrivacyChanged();
+        return answer;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DecideSubscription(string watcherId, bool approve)
+    {
+        if (_state.State.Watchers.GetValueOrDefault(watcherId) is not { Status: SubscriptionStatus.Pending } rec)
+        {
+            return false;
+        }
+        var now = _time.GetUtcNow();
+        _state.State.Watchers[watcherId] = rec with { Status = approve ? SubscriptionStatus.Approved : SubscriptionStatus.Denied, UpdatedAt = now };
+        await WriteState();
+        _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", approve ? "approved" : "denied", "decided by the person"));
+        await PrivacyChanged();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RevokeWatcher(string watcherId)
+    {
+        if (!_state.State.Watchers.TryGetValue(watcherId, out var rec))
+        {
+            return false;
+        }
+        var now = _time.GetUtcNow();
+        _state.State.Watchers[watcherId] = rec with { Status = SubscriptionStatus.Denied, UpdatedAt = now };
+        await WriteState();
+        _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", "revoked", "revoked by the person"));
+        await PrivacyChanged();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public Task PolicyChanged() => Recompute(broadcast: true);
 
     /// <inheritdoc />
     public Task UnwatchFromSilo(SiloAddress silo, IReadOnlyList<string>? watcherIds)
@@ -299,10 +546,74 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         return true;
     }
 
-    private PresenceView OwnerView() => ViewFor(new DisclosureKey(true, RelationshipTier.Trusted));
+    private UserPrivacy Privacy => _state.State.Privacy ?? UserPrivacy.Default;
 
-    private DisclosureKey KeyFor(string watcherId) =>
-        DisclosurePolicy.KeyOf(watcherId == Id ? WatcherRelation.Self(Id) : new WatcherRelation(watcherId, false, RelationshipTier.Colleague));
+    private PresenceView OwnerView() => ViewFor(SelfDecision().Key);
+
+    private DisclosureDecision SelfDecision()
+    {
+        var context = PolicyEngine.ContextOf(_presence!);
+        return new DisclosureDecision(DisclosureKey.Self(context), RelationshipTier.Trusted, context,
+            DisclosureFields.All.ToDictionary(f => f, _ => PolicyLayer.Self));
+    }
+
+    private RelationshipTier TierOf(string watcherId) =>
+        Privacy.Watchers.TryGetValue(watcherId, out var w) && w.Tier is { } t ? t
+        : _tiers.TryGetValue(watcherId, out var cached) ? cached : RelationshipTier.External;
+
+    /// <summary>Loads the directory tier of watchers not seen yet (one directory query for all of them).</summary>
+    private async Task EnsureTiers(IReadOnlyCollection<string> watcherIds)
+    {
+        var missing = watcherIds.Where(w => w != Id && !_tiers.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        var profiles = (await _directory.GetPeople(missing)).ToDictionary(p => p.Id, StringComparer.Ordinal);
+        foreach (var w in missing)
+        {
+            _tiers[w] = PolicyEngine.DirectoryTier(_profile, profiles.GetValueOrDefault(w));
+        }
+    }
+
+    /// <summary>Re-reads the organization policy if it changed since the last decision.</summary>
+    private async Task EnsureFresh()
+    {
+        if (_policies.Version != _orgVersion || _presence is null)
+        {
+            await Recompute(broadcast: true);
+        }
+    }
+
+    private DisclosureDecision Decide(string watcherId, DateTimeOffset now)
+    {
+        var subscription = _state.State.Watchers.TryGetValue(watcherId, out var rec) ? rec.Status : SubscriptionStatus.None;
+        return PolicyEngine.Decide(new PolicyInput(_org, Privacy, TierOf(watcherId), watcherId, false, subscription,
+            PolicyEngine.ContextOf(_presence!), _presence!.AppearOffline, _state.State.Grants, now));
+    }
+
+    private void Audit(string watcherId, string kind, string channel, DisclosureDecision decision)
+    {
+        var fields = decision.Key.Mode switch
+        {
+            ViewMode.Nothing => "nothing",
+            ViewMode.Offline => "offline;" + decision.Key.Levels,
+            _ => decision.Key.Levels.ToString(),
+        };
+        var deciding = string.Join(",", decision.DecidedBy.Where(kv => kv.Value != PolicyLayer.Default)
+            .Select(kv => $"{DisclosureFields.Name(kv.Key)}:{kv.Value}"));
+        _audit.Append(new AuditEntry(_time.GetUtcNow(), Id, watcherId, kind, channel, fields,
+            $"tier={decision.Tier}; context={decision.Context}" + (deciding.Length > 0 ? "; " + deciding : "")));
+    }
+
+    private async Task PrivacyChanged()
+    {
+        _privacyVersion++;
+        await Recompute(broadcast: true);
+    }
+
+    private PresenceSources Sources() =>
+        new(_state.State.Preferred, _state.State.Note, _devices, _leases, _state.State.LastSeen);
 
     private PresenceView ViewFor(DisclosureKey key)
     {
@@ -316,13 +627,20 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
 
     /// <summary>
     /// Drops what expired, re-aggregates, and when anything visible changed issues a new sequence number and
-    /// sends each watching silo the views that changed. Each disclosure key keeps the sequence at which its own
-    /// content last changed, so a watcher never sees a new number for a view that did not change for them.
+    /// sends each watching silo the views that changed. When the policy inputs changed (context, organization
+    /// policy, the person's rules, grants, subscriptions, appear offline), every watcher's disclosure is decided
+    /// again, every view in use is rendered anew under the new sequence, and each silo is told its watchers' new
+    /// keys; each change in the fields a watcher receives is recorded in the audit.
     /// </summary>
     private async Task Recompute(bool broadcast)
     {
         var now = _time.GetUtcNow();
-        var sources = new PresenceSources(_state.State.Preferred, _state.State.Note, _devices, _leases, _state.State.LastSeen);
+        if (_policies.Version != _orgVersion)
+        {
+            (_org, _orgVersion) = await _policies.Get();
+            _settings = SettingsFor(_profile);
+        }
+        var sources = Sources();
         var pruned = PresenceAggregator.Prune(sources, _settings, now);
         var durableChanged = false;
         if (!ReferenceEquals(pruned, sources))
@@ -345,21 +663,59 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         var aggregate = PresenceAggregator.Aggregate(pruned, _settings, now);
         var changed = _presence is null || !aggregate.SameStateAs(_presence);
         _presence = aggregate;
-        if (changed)
+        var stamp = new PolicyStamp(PolicyEngine.ContextOf(aggregate), aggregate.AppearOffline, _orgVersion, _privacyVersion,
+            string.Join(",", _state.State.Grants.Where(g => g.IsActive(now)).Select(g => g.Id)));
+        var policyChanged = stamp != _stamp;
+        _stamp = stamp;
+        if (changed || policyChanged)
         {
             _sequence = _clock.Next(now);
-            var changedViews = RefreshViews();
-            if (broadcast && changedViews.Count > 0)
+            if (policyChanged)
             {
-                Broadcast(new PresenceBroadcast(Id, _sequence, changedViews));
+                _views.Clear();
+            }
+            var rekeys = policyChanged ? Rekey(now) : null;
+            var changedViews = RefreshViews();
+            if (broadcast && (changedViews.Count > 0 || rekeys is { Count: > 0 }))
+            {
+                Broadcast(changedViews, rekeys);
             }
         }
-        ScheduleExpiry(aggregate.NextChangeAt);
+        ScheduleExpiry(Min(aggregate.NextChangeAt, NextGrantBoundary(now)));
         if (durableChanged)
         {
             await WriteState();
         }
     }
+
+    private Dictionary<SiloAddress, List<WatchGrant>> Rekey(DateTimeOffset now)
+    {
+        var rekeys = new Dictionary<SiloAddress, List<WatchGrant>>();
+        foreach (var (silo, watch) in _silos)
+        {
+            foreach (var (watcherId, oldKey) in watch.Watchers.ToList())
+            {
+                var decision = watcherId == Id ? SelfDecision() : Decide(watcherId, now);
+                watch.Watchers[watcherId] = decision.Key;
+                if (!rekeys.TryGetValue(silo, out var list))
+                {
+                    rekeys[silo] = list = [];
+                }
+                list.Add(new WatchGrant(watcherId, decision.Key, ViewFor(decision.Key)));
+                if (watcherId != Id && (oldKey.Levels != decision.Key.Levels || oldKey.Mode != decision.Key.Mode))
+                {
+                    Audit(watcherId, "live", "live", decision);
+                }
+            }
+        }
+        return rekeys;
+    }
+
+    private DateTimeOffset? NextGrantBoundary(DateTimeOffset now) =>
+        _state.State.Grants.SelectMany(g => new[] { g.From, g.Until }).Where(t => t > now).Select(t => (DateTimeOffset?)t).Min();
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
 
     private List<KeyedView> RefreshViews()
     {
@@ -383,11 +739,12 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         return changed;
     }
 
-    private void Broadcast(PresenceBroadcast message)
+    private void Broadcast(List<KeyedView> views, Dictionary<SiloAddress, List<WatchGrant>>? rekeys)
     {
         var expiry = Stopwatch.GetTimestamp() - (long)(_options.SiloWatchRenewal.TotalSeconds * 3 * Stopwatch.Frequency);
         var snapshot = _membership.CurrentSnapshot;
         List<SiloAddress>? dead = null;
+        var shared = new PresenceBroadcast(Id, _sequence, views);
         foreach (var (silo, watch) in _silos)
         {
             if (watch.RenewedAt < expiry || snapshot.GetSiloStatus(silo) == SiloStatus.Dead)
@@ -395,6 +752,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
                 (dead ??= []).Add(silo);
                 continue;
             }
+            var message = rekeys is not null && rekeys.TryGetValue(silo, out var r) ? shared with { Rekeys = r } : shared;
             // One-way: a slow or dead silo never blocks this person's turn; dead silos are pruned above.
             _ = watch.Observer.OnPresence(message);
         }
@@ -473,7 +831,9 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     }
 
     private AggregationSettings SettingsFor(PersonProfile profile) =>
-        new(_options.GraceWindow, _options.IdleThreshold, profile.WorkHours, TimeZones.Find(profile.TimeZone));
+        new(_options.GraceWindow, _options.IdleThreshold, profile.WorkHours ?? _org.DefaultWorkHours, TimeZones.Find(profile.TimeZone));
+
+    private sealed record PolicyStamp(PrivacyContext Context, bool AppearOffline, long OrgVersion, int PrivacyVersion, string ActiveGrants);
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a > b ? a : b;

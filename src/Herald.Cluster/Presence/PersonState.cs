@@ -1,4 +1,5 @@
 using Herald.Core.Model;
+using Herald.Core.Privacy;
 
 namespace Herald.Cluster.Presence;
 
@@ -20,7 +21,26 @@ public sealed class PersonState
 
     /// <summary>The highest sequence number issued when the state was last written.</summary>
     [Id(4)] public long SequenceHighWater { get; set; }
+
+    /// <summary>The person's own privacy rules (null = defaults).</summary>
+    [Id(5)] public UserPrivacy? Privacy { get; set; }
+
+    /// <summary>Time-boxed grants.</summary>
+    [Id(6)] public List<Grant> Grants { get; set; } = [];
+
+    /// <summary>Subscriptions of watchers to this person.</summary>
+    [Id(7)] public Dictionary<string, WatcherRecord> Watchers { get; set; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>A watcher's subscription to a person.</summary>
+/// <param name="Status">Where it stands.</param>
+/// <param name="Since">When it was first requested or granted.</param>
+/// <param name="UpdatedAt">When it last changed.</param>
+[GenerateSerializer, Immutable, Alias("herald.WatcherRecord")]
+public sealed record WatcherRecord(
+    [property: Id(0)] SubscriptionStatus Status,
+    [property: Id(1)] DateTimeOffset Since,
+    [property: Id(2)] DateTimeOffset UpdatedAt);
 
 /// <summary>A request broke a documented limit (too many devices or contacts).</summary>
 [GenerateSerializer, Alias("herald.PresenceLimitException")]

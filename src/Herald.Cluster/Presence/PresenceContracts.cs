@@ -36,7 +36,56 @@ public sealed record KeyedView([property: Id(0)] DisclosureKey Key, [property: I
 public sealed record PresenceBroadcast(
     [property: Id(0)] string UserId,
     [property: Id(1)] long Sequence,
-    [property: Id(2)] IReadOnlyList<KeyedView> Views);
+    [property: Id(2)] IReadOnlyList<KeyedView> Views)
+{
+    /// <summary>Watchers of the receiving silo whose disclosure changed (policy, context, grants), with their new views.</summary>
+    [Id(3)] public IReadOnlyList<WatchGrant>? Rekeys { get; init; }
+}
+
+/// <summary>What a watcher is told about a subscription request.</summary>
+public enum SubscriptionAnswer
+{
+    /// <summary>Watching now (also what a polite-blocked watcher is told).</summary>
+    Approved,
+    /// <summary>Waiting for the person's approval.</summary>
+    Pending,
+    /// <summary>Refused.</summary>
+    Refused,
+}
+
+/// <summary>A watcher as the person sees them.</summary>
+[GenerateSerializer, Immutable, Alias("herald.WatcherInfo")]
+public sealed record WatcherInfo(
+    [property: Id(0)] string WatcherId,
+    [property: Id(1)] SubscriptionStatus Status,
+    [property: Id(2)] RelationshipTier Tier,
+    [property: Id(3)] DateTimeOffset Since,
+    [property: Id(4)] DateTimeOffset UpdatedAt,
+    [property: Id(5)] bool Live);
+
+/// <summary>One field of a preview: its level and the layer that decided it.</summary>
+[GenerateSerializer, Immutable, Alias("herald.FieldDecision")]
+public sealed record FieldDecision([property: Id(0)] string Field, [property: Id(1)] string Level, [property: Id(2)] PolicyLayer DecidedBy);
+
+/// <summary>"See me as X sees me": the view and why each field is as it is.</summary>
+[GenerateSerializer, Immutable, Alias("herald.PrivacyPreview")]
+public sealed record PrivacyPreview(
+    [property: Id(0)] PresenceView View,
+    [property: Id(1)] RelationshipTier Tier,
+    [property: Id(2)] PrivacyContext Context,
+    [property: Id(3)] ViewMode Mode,
+    [property: Id(4)] IReadOnlyList<FieldDecision> Fields);
+
+/// <summary>How one field would change for a tier under proposed rules.</summary>
+[GenerateSerializer, Immutable, Alias("herald.FieldChange")]
+public sealed record FieldChange([property: Id(0)] string Field, [property: Id(1)] string Before, [property: Id(2)] string After,
+    [property: Id(3)] PolicyLayer DecidedBy);
+
+/// <summary>What each tier would gain or lose under proposed rules (in the person's current context).</summary>
+[GenerateSerializer, Immutable, Alias("herald.TierDiff")]
+public sealed record TierDiff([property: Id(0)] RelationshipTier Tier, [property: Id(1)] PrivacyContext Context,
+    [property: Id(2)] IReadOnlyList<FieldChange> Gained, [property: Id(3)] IReadOnlyList<FieldChange> Lost,
+    [property: Id(4)] IReadOnlyList<FieldDecision> ClampedByOrganization);
 
 /// <summary>A watcher registered by a silo, with the disclosure it gets and its current view.</summary>
 [GenerateSerializer, Immutable, Alias("herald.WatchGrant")]
@@ -85,13 +134,63 @@ public interface IPersonGrain : IGrainWithStringKey
     [Alias("ConnectionLost")]
     Task ConnectionLost(string deviceId);
 
-    /// <summary>The view of this person for <paramref name="watcher"/>.</summary>
-    [Alias("GetView")]
-    Task<PresenceView> GetView(WatcherRelation watcher);
-
-    /// <summary>The view of this person for the person <paramref name="watcherId"/>, whose relationship the grain resolves.</summary>
+    /// <summary>
+    /// The view of this person for the person <paramref name="watcherId"/> (the grain resolves tier, context,
+    /// subscription and grants), recorded in the disclosure audit under <paramref name="channel"/>.
+    /// </summary>
     [Alias("GetViewFor")]
-    Task<PresenceView> GetViewFor(string watcherId);
+    Task<PresenceView> GetViewFor(string watcherId, string channel);
+
+    /// <summary>The person's privacy rules.</summary>
+    [Alias("GetPrivacy")]
+    Task<UserPrivacy> GetPrivacy();
+
+    /// <summary>Replaces the person's privacy rules (already validated).</summary>
+    [Alias("SetPrivacy")]
+    Task SetPrivacy(UserPrivacy privacy);
+
+    /// <summary>
+    /// "See me as": the view for a watcher (<paramref name="asWatcher"/>) or a tier, at <paramref name="at"/>
+    /// (default now), with the deciding layer per field; with <paramref name="proposed"/>, as if those rules were saved.
+    /// </summary>
+    [Alias("Preview")]
+    Task<PrivacyPreview> Preview(string? asWatcher, RelationshipTier? tier, DateTimeOffset? at, UserPrivacy? proposed);
+
+    /// <summary>Dry run: what each tier would gain or lose now if <paramref name="proposed"/> were saved.</summary>
+    [Alias("DryRun")]
+    Task<IReadOnlyList<TierDiff>> DryRun(UserPrivacy proposed);
+
+    /// <summary>The person's grants (active and future).</summary>
+    [Alias("GetGrants")]
+    Task<IReadOnlyList<Grant>> GetGrants();
+
+    /// <summary>Adds a grant.</summary>
+    [Alias("AddGrant")]
+    Task AddGrant(Grant grant);
+
+    /// <summary>Revokes a grant; false when unknown.</summary>
+    [Alias("RevokeGrant")]
+    Task<bool> RevokeGrant(string grantId);
+
+    /// <summary>Watchers and pending requests.</summary>
+    [Alias("GetWatchers")]
+    Task<IReadOnlyList<WatcherInfo>> GetWatchers();
+
+    /// <summary>A watcher asks to watch this person; the answer is what the watcher may be told.</summary>
+    [Alias("RequestSubscription")]
+    Task<SubscriptionAnswer> RequestSubscription(string watcherId);
+
+    /// <summary>The person approves or denies a pending request; false when there is none.</summary>
+    [Alias("DecideSubscription")]
+    Task<bool> DecideSubscription(string watcherId, bool approve);
+
+    /// <summary>The person revokes a watcher; false when unknown.</summary>
+    [Alias("RevokeWatcher")]
+    Task<bool> RevokeWatcher(string watcherId);
+
+    /// <summary>The organization policy changed: re-decide every disclosure.</summary>
+    [Alias("PolicyChanged")]
+    Task PolicyChanged();
 
     /// <summary>The directory entry changed (contact methods, schedule, team).</summary>
     [Alias("ProfileChanged")]

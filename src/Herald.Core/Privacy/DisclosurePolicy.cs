@@ -10,25 +10,31 @@ namespace Herald.Core.Privacy;
 public sealed record PresentityState(PersonProfile Profile, AggregatedPresence Presence, long Sequence);
 
 /// <summary>
-/// The single disclosure function: what a watcher gets of a presentity's presence. Every channel (REST, batch,
-/// search, live streams, webhooks, protocol gateways) calls it; none filters on its own.
-/// First version: the owner sees everything including provenance; anyone else in the organization sees everything
-/// except personal contact methods (mobile, home phone), devices' expiry details and provenance; Blocked sees a
-/// plain Offline; appear offline is rendered exactly like a real disconnect.
+/// The single disclosure function: renders a presentity's presence for one distinct disclosure
+/// (<see cref="DisclosureKey"/>, decided by <see cref="PolicyEngine.Decide"/>). Every channel (REST, batch, search,
+/// live streams, webhooks, protocol gateways) gets its views from here; none filters on its own.
 /// </summary>
 public static class DisclosurePolicy
 {
-    /// <summary>The disclosure key of <paramref name="watcher"/>: watchers with equal keys get equal views.</summary>
-    public static DisclosureKey KeyOf(WatcherRelation watcher)
+    /// <summary>
+    /// The key of <paramref name="watcher"/> under the default organization policy and no rules of the person's own,
+    /// with an approved subscription (for previews, tests and benchmarks).
+    /// </summary>
+    public static DisclosureKey KeyOf(WatcherRelation watcher, PrivacyContext context = PrivacyContext.WorkHours, bool appearOffline = false)
     {
         ArgumentNullException.ThrowIfNull(watcher);
-        return new DisclosureKey(watcher.IsSelf, watcher.IsSelf ? RelationshipTier.Trusted : watcher.Tier);
+        return PolicyEngine.Decide(new PolicyInput(OrgPolicy.Default, UserPrivacy.Default, watcher.Tier, watcher.WatcherId, watcher.IsSelf,
+            SubscriptionStatus.Approved, context, appearOffline, [], DateTimeOffset.UnixEpoch)).Key;
     }
 
-    /// <summary>The view for <paramref name="watcher"/>.</summary>
-    public static PresenceView Disclose(PresentityState state, WatcherRelation watcher) => Disclose(state, KeyOf(watcher));
+    /// <summary>The view for <paramref name="watcher"/> under the default policy (see <see cref="KeyOf"/>).</summary>
+    public static PresenceView Disclose(PresentityState state, WatcherRelation watcher)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return Disclose(state, KeyOf(watcher, PolicyEngine.ContextOf(state.Presence), state.Presence.AppearOffline));
+    }
 
-    /// <summary>The view for every watcher with <paramref name="key"/>.</summary>
+    /// <summary>Renders the view for every watcher with <paramref name="key"/>.</summary>
     public static PresenceView Disclose(PresentityState state, DisclosureKey key)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -39,18 +45,53 @@ public static class DisclosurePolicy
             return new PresenceView(id, p.Availability, p.Activity, p.Note?.Text, p.Note?.Until, p.Location, p.LastSeen,
                 state.Sequence, p.Devices, state.Profile.ContactMethods, p.Provenance, p.AppearOffline);
         }
-        var contacts = state.Profile.ContactMethods.Where(c => !c.IsPersonal).ToList();
-        if (key.Tier == RelationshipTier.Blocked)
+        if (key.Mode == ViewMode.Nothing)
         {
-            return new PresenceView(id, Availability.Offline, null, null, null, null, null, state.Sequence, [], null, null, null);
+            return PresenceView.Nothing(id, state.Sequence);
         }
-        if (p.AppearOffline)
+        if (key.Mode == ViewMode.Blocked)
         {
-            // Exactly what a real disconnect would show: no activity, location or devices, a frozen last-seen.
-            return new PresenceView(id, p.OffHours ? Availability.OffWork : Availability.Offline, null, p.Note?.Text,
-                p.Note?.Until, null, p.ApparentLastSeen, state.Sequence, [], contacts, null, null);
+            return new PresenceView(id, Availability.Offline, null, null, null, null, null, state.Sequence, null, [], null, null);
         }
-        return new PresenceView(id, p.Availability, p.Activity, p.Note?.Text, p.Note?.Until, p.Location, p.LastSeen,
-            state.Sequence, p.Devices, contacts, null, null);
+        var d = key.Levels;
+        var contacts = state.Profile.ContactMethods.Where(c => d[DisclosureFields.ForContact(c.Kind)] > 0).ToList();
+        var note = d[DisclosureField.Note] > 0 ? p.Note : null;
+        var offContext = key.Context != PrivacyContext.WorkHours;
+        if (key.Mode == ViewMode.Offline)
+        {
+            // Exactly what a real disconnect shows this watcher: no activity, location or devices, a frozen last-seen.
+            var shown = d[DisclosureField.Availability] > 0
+                ? (offContext || p.OffHours ? Availability.OffWork : Availability.Offline)
+                : offContext ? Availability.OffWork : Availability.Unknown;
+            return new PresenceView(id, shown, null, note?.Text, note?.Until,
+                null, Truncate(p.AppearOffline ? p.ApparentLastSeen : null, d), state.Sequence,
+                d[DisclosureField.Devices] > 0 ? [] : null, contacts, null, null);
+        }
+        var availability = d[DisclosureField.Availability] > 0 ? p.Availability
+            : offContext ? Availability.OffWork : Availability.Unknown;
+        return new PresenceView(id, availability,
+            d[DisclosureField.Activity] > 0 ? p.Activity : null,
+            note?.Text, note?.Until,
+            p.Location?.Reduce((LocationPrecision)d[DisclosureField.Location]),
+            Truncate(p.LastSeen, d),
+            state.Sequence,
+            d[DisclosureField.Devices] > 0 ? p.Devices : null,
+            contacts, null, null);
+    }
+
+    private static DateTimeOffset? Truncate(DateTimeOffset? t, Disclosure d)
+    {
+        if (t is not { } v)
+        {
+            return null;
+        }
+        var u = v.ToUniversalTime();
+        return (LastSeenPrecision)d[DisclosureField.LastSeen] switch
+        {
+            LastSeenPrecision.Exact => u,
+            LastSeenPrecision.Hour => new DateTimeOffset(u.Year, u.Month, u.Day, u.Hour, 0, 0, TimeSpan.Zero),
+            LastSeenPrecision.Day => new DateTimeOffset(u.Year, u.Month, u.Day, 0, 0, 0, TimeSpan.Zero),
+            _ => null,
+        };
     }
 }

@@ -31,9 +31,31 @@ public sealed record WatcherRelation(
 
 /// <summary>
 /// Identifies one distinct disclosure: every watcher with the same key receives the same view, so the policy runs
-/// once per key and update, never once per watcher.
+/// once per key and update, never once per watcher. Two watchers whose tiers, rules and grants end in the same
+/// levels share a key.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("herald.DisclosureKey")]
 public readonly record struct DisclosureKey(
     [property: Id(0)] bool IsSelf,
-    [property: Id(1)] RelationshipTier Tier);
+    [property: Id(1)] ViewMode Mode,
+    [property: Id(2)] PrivacyContext Context,
+    [property: Id(3)] Disclosure Levels)
+{
+    /// <summary>The owner's key.</summary>
+    public static DisclosureKey Self(PrivacyContext context) => new(true, ViewMode.Normal, context, Disclosure.Everything);
+}
+
+/// <summary>Where a watcher's subscription to a person stands.</summary>
+public enum SubscriptionStatus
+{
+    /// <summary>Never asked.</summary>
+    None,
+    /// <summary>Asked; waiting for the person.</summary>
+    Pending,
+    /// <summary>Granted.</summary>
+    Approved,
+    /// <summary>Denied or revoked by the person.</summary>
+    Denied,
+    /// <summary>Polite-blocked: the watcher believes the person is offline.</summary>
+    PoliteBlocked,
+}

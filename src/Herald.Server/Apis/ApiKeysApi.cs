@@ -29,7 +29,7 @@ public static class ApiKeysApi
     /// <summary>True for a scope Herald knows.</summary>
     public static bool IsKnownScope(string scope) =>
         scope is "devices" or "route" or "webhooks" or "activities:*"
-        || (scope.StartsWith("activities:", StringComparison.Ordinal) && Enum.TryParse<Activity>(scope["activities:".Length..], false, out _));
+        || (scope.StartsWith("activities:", StringComparison.Ordinal) && Enum.GetNames<Activity>().Contains(scope["activities:".Length..], StringComparer.Ordinal));
 
     private static async Task<IResult> Create(ApiKeyRequest? body, ClaimsPrincipal user, IApiKeyStore keys, IDirectoryStore directory,
         TimeProvider time, CancellationToken ct)

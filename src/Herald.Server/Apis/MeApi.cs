@@ -38,7 +38,7 @@ public static class MeApi
     private static IPersonGrain Me(this IGrainFactory grains, ClaimsPrincipal user) => grains.GetGrain<IPersonGrain>(user.UserIdOf());
 
     private static async Task<IResult> GetPresence(ClaimsPrincipal user, IGrainFactory grains) =>
-        Results.Ok(await grains.Me(user).GetViewFor(user.UserIdOf()));
+        Results.Ok(await grains.Me(user).GetViewFor(user.UserIdOf(), "self"));
 
     private static async Task<IResult> SetStatus(StatusRequest? body, ClaimsPrincipal user, IGrainFactory grains,
         IOptions<HeraldOptions> options, TimeProvider time)
@@ -122,7 +122,7 @@ public static class MeApi
     private static async Task<IResult> GetContacts(ClaimsPrincipal user, IGrainFactory grains, PresenceReader reader, CancellationToken ct)
     {
         var ids = await grains.Me(user).GetContacts();
-        var (views, _) = await reader.GetMany(user.UserIdOf(), ids, ct);
+        var (views, _) = await reader.GetMany(user.UserIdOf(), ids, "contacts", ct);
         return Results.Ok(views);
     }
 
@@ -141,8 +141,14 @@ public static class MeApi
         {
             return Problems.NotFound($"No person '{userId}'.");
         }
+        // Adding a contact asks to watch them: their subscription policy answers (a polite block looks approved).
+        var answer = await grains.GetGrain<IPersonGrain>(userId).RequestSubscription(user.UserIdOf());
+        if (answer == SubscriptionAnswer.Refused)
+        {
+            return Problems.Forbidden($"'{userId}' does not accept watch requests from you.");
+        }
         await grains.Me(user).AddContact(userId);
-        return Results.Ok(await reader.Get(user.UserIdOf(), userId, ct));
+        return Results.Ok(new { subscription = answer, presence = await reader.Get(user.UserIdOf(), userId, ct) });
     }
 
     private static async Task<IResult> RemoveContact(string userId, ClaimsPrincipal user, IGrainFactory grains) =>

@@ -44,7 +44,7 @@ public static class PresenceApi
         {
             return v.Problem();
         }
-        var (views, unknown) = await reader.GetMany(user.UserIdOf(), body!.UserIds!, ct);
+        var (views, unknown) = await reader.GetMany(user.UserIdOf(), body!.UserIds!, "batch", ct);
         return Results.Ok(new { presence = views, unknown });
     }
 }

@@ -18,21 +18,21 @@ public sealed class PresenceReader(IGrainFactory grains, IDirectoryStore directo
         {
             return null;
         }
-        return await grains.GetGrain<IPersonGrain>(userId).GetViewFor(watcherId);
+        return await grains.GetGrain<IPersonGrain>(userId).GetViewFor(watcherId, "snapshot");
     }
 
     /// <summary>Views of the existing people among <paramref name="userIds"/>, in request order; the rest are listed as unknown.</summary>
     public async Task<(IReadOnlyList<PresenceView> Views, IReadOnlyList<string> Unknown)> GetMany(
-        string watcherId, IReadOnlyList<string> userIds, CancellationToken ct)
+        string watcherId, IReadOnlyList<string> userIds, string channel, CancellationToken ct)
     {
         var distinct = userIds.Distinct(StringComparer.Ordinal).ToList();
         var known = (await directory.GetPeople(distinct, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var present = distinct.Where(known.Contains).ToList();
-        var views = await Task.WhenAll(present.Select(id => grains.GetGrain<IPersonGrain>(id).GetViewFor(watcherId)));
+        var views = await Task.WhenAll(present.Select(id => grains.GetGrain<IPersonGrain>(id).GetViewFor(watcherId, channel)));
         return (views, distinct.Where(id => !known.Contains(id)).ToList());
     }
 
     /// <summary>Views for a set of profiles (search results), in the same order.</summary>
     public async Task<IReadOnlyList<PresenceView>> ForProfiles(string watcherId, IReadOnlyList<PersonProfile> people) =>
-        await Task.WhenAll(people.Select(p => grains.GetGrain<IPersonGrain>(p.Id).GetViewFor(watcherId)));
+        await Task.WhenAll(people.Select(p => grains.GetGrain<IPersonGrain>(p.Id).GetViewFor(watcherId, "search")));
 }

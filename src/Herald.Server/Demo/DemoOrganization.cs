@@ -30,6 +30,12 @@ public static class DemoOrganization
     /// <summary>The prefix of every demo password: the password of <c>anna</c> is <c>demo-anna</c>.</summary>
     public const string PasswordPrefix = "demo-";
 
+    /// <summary>
+    /// The people of the README's curl tour (<c>anna</c> and <c>ben</c>, both in <c>platform</c>): the simulator leaves
+    /// their presence to whoever logs in as them, so the tour's steps are not overwritten.
+    /// </summary>
+    public static IReadOnlyList<string> HandsOn { get; } = ["anna", "ben"];
+
     private static readonly DayOfWeek[] Weekdays =
         [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday];
 
@@ -76,7 +82,7 @@ public static class DemoOrganization
             people.Add(Person(people.Count + 1, id, name, team, manager, zone, region, hours, homePhone, auditor));
 
         Add("anna", "Anna Lindqvist", "platform", null, "Europe/Berlin", Germany, Standard, homePhone: true);
-        Add("bob", "Bob Achterberg", "platform", "anna", "Europe/Berlin", Germany, Early);
+        Add("ben", "Ben Achterberg", "platform", "anna", "Europe/Berlin", Germany, Early);
         Add("carla", "Carla Fuentes", "platform", "anna", "Europe/Madrid", Spain, Standard, homePhone: true);
         Add("deniz", "Deniz Aksoy", "platform", "anna", "Europe/Istanbul", Turkey, Standard);
         Add("emil", "Emil Brandt", "platform", "anna", "Europe/Berlin", Germany, Late);

@@ -52,7 +52,7 @@ public sealed partial class DemoSeeder(
         {
             await WhenStarted(stoppingToken);
             var demo = DemoOrganization.Create();
-            var ids = await Prepare(demo, stoppingToken);
+            var ids = (await Prepare(demo, stoppingToken)).Except(DemoOrganization.HandsOn, StringComparer.Ordinal).ToList();
             if (ids.Count == 0)
             {
                 LogNothingToSimulate(demo.Name);
@@ -195,6 +195,8 @@ public sealed partial class DemoSeeder(
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"  {person.Profile.Id.PadRight(width)}  {person.Password.PadRight(pwWidth)}  {person.Profile.Team}{suffix}");
         }
+        sb.AppendLine(CultureInfo.InvariantCulture,
+            $"The simulator moves everybody except {string.Join(" and ", DemoOrganization.HandsOn)}, who are yours to drive.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"Open {url} and log in, or follow the curl tour in README.md.");
         return sb.ToString();
     }
@@ -202,7 +204,7 @@ public sealed partial class DemoSeeder(
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: seeded {Organization} with {People} people in {Teams} teams")]
     private partial void LogSeeded(string organization, int people, int teams);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: {What} not ready yet, retrying in {Delay}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Demo: {What} not ready yet, retrying in {Delay}")]
     private partial void LogRetrying(Exception exception, string what, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Demo: no {Organization} people to move; the simulator does not run")]

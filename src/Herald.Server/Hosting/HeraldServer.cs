@@ -96,6 +96,7 @@ public static class HeraldServer
         app.MapPeopleApi();
         app.MapAdminApi();
         app.MapApiKeysApi();
+        app.MapPrivacyApi();
         app.MapEventsApi();
         app.MapHub<PresenceHub>("/hubs/presence").RequireAuthorization(HeraldPolicies.Person);
         return app;

@@ -24,7 +24,8 @@ public sealed class StrictEnumConverter : JsonConverterFactory
             if (reader.TokenType == JsonTokenType.String)
             {
                 var text = reader.GetString();
-                if (text is not null && !char.IsAsciiDigit(text.FirstOrDefault()) && text.FirstOrDefault() != '-'
+                // Names only: no numbers, no comma-separated combinations.
+                if (text is { Length: > 0 } && char.IsAsciiLetter(text[0]) && !text.Contains(',', StringComparison.Ordinal)
                     && Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value))
                 {
                     return value;

@@ -93,7 +93,7 @@ public sealed class DisclosurePolicyTests
 
         Assert.NotNull(view.Provenance);
         Assert.Contains(Mobile, view.ContactMethods!);
-        Assert.Equal(new DisclosureKey(true, RelationshipTier.Trusted),
+        Assert.Equal(DisclosureKey.Self(PrivacyContext.WorkHours),
             DisclosurePolicy.KeyOf(new WatcherRelation("ada", true, RelationshipTier.Blocked)));
     }
 
@@ -176,7 +176,7 @@ public sealed class DisclosurePolicyTests
         Assert.Equal(DisclosurePolicy.KeyOf(grace), DisclosurePolicy.KeyOf(alan));
         Assert.True(DisclosurePolicy.Disclose(state, grace).SameContentAs(DisclosurePolicy.Disclose(state, alan)));
         Assert.True(DisclosurePolicy.Disclose(state, grace)
-            .SameContentAs(DisclosurePolicy.Disclose(state, new DisclosureKey(false, RelationshipTier.Colleague))));
+            .SameContentAs(DisclosurePolicy.Disclose(state, DisclosurePolicy.KeyOf(grace))));
     }
 
     [Fact]

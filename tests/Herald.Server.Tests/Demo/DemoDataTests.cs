@@ -43,6 +43,13 @@ public sealed partial class DemoDataTests
     }
 
     [Fact]
+    public void The_readme_tour_people_exist_in_platform_and_are_left_to_the_user()
+    {
+        Assert.Equal(["anna", "ben"], DemoOrganization.HandsOn);
+        Assert.All(DemoOrganization.HandsOn, id => Assert.Equal("platform", Assert.Single(Demo.People, p => p.Profile.Id == id).Profile.Team));
+    }
+
+    [Fact]
     public void Every_manager_exists()
     {
         var ids = Demo.People.Select(p => p.Profile.Id).ToHashSet(StringComparer.Ordinal);
