@@ -33,7 +33,7 @@ public static class HeraldServer
 
         var options = builder.Configuration.GetSection(HeraldOptions.Section).Get<HeraldOptions>() ?? new HeraldOptions();
         builder.Services.AddOptions<HeraldOptions>().BindConfiguration(HeraldOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var dataDirectory = Path.GetFullPath(options.DataDirectory, builder.Environment.ContentRootPath);
+        var dataDirectory = Path.GetFullPath(options.DataDirectory, Environment.CurrentDirectory); // the working directory, not the project folder
         System.IO.Directory.CreateDirectory(dataDirectory);
         builder.Services.AddSingleton(new DataDirectory(dataDirectory));
 

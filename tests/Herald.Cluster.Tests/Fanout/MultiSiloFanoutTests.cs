@@ -1,4 +1,8 @@
+using Herald.Cluster.Directory;
 using Herald.Cluster.Fanout;
+using Herald.Cluster.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 using Herald.Cluster.Hosting;
 using Herald.Cluster.Presence;
 using Herald.Core.Model;
@@ -15,8 +19,16 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
     private readonly string _db = Path.Combine(Path.GetTempPath(), $"herald-fanout-{Guid.NewGuid():N}.db");
     private InProcessTestCluster _cluster = null!;
 
+    // Wednesday 10:00 UTC: inside default work hours, so colleagues see availability.
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.Zero));
+
     public async Task InitializeAsync()
     {
+        // Everyone involved is a colleague in the directory.
+        var directory = new SqliteDirectoryStore(new SqliteDatabase(_db));
+        await directory.UpsertPeople([.. new[] { "watcher", "w", "solo" }.Concat(Enumerable.Range(0, 24).Select(i => $"p{i}"))
+            .Select(id => PersonProfile.Minimal(id))]);
+        SqliteConnection.ClearAllPools();
         var builder = new InProcessTestClusterBuilder(3);
         builder.ConfigureHost(host => host.Services.Configure<ClusterMembershipOptions>(o =>
         {
@@ -28,6 +40,8 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
         {
             // Spread grains by id hash so that people land on every silo.
             silo.Services.AddSingleton<PlacementStrategy, HashBasedPlacement>();
+            silo.Services.AddSingleton<TimeProvider>(_time);
+            silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
             silo.AddHeraldSqliteStorage(_db);
             silo.AddHeraldPresence(o => o.SiloWatchRenewal = TimeSpan.FromMilliseconds(300));
         });

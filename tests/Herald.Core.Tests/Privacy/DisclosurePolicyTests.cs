@@ -106,7 +106,9 @@ public sealed class DisclosurePolicyTests
         var view = DisclosurePolicy.Disclose(State(BusyAtTheOffice()), new WatcherRelation("grace", false, tier));
 
         Assert.DoesNotContain(view.ContactMethods!, c => c.Kind is ContactKind.Mobile or ContactKind.HomePhone);
-        Assert.Equal([WorkPhone, Email, Chat], view.ContactMethods!);
+        // During work hours Team and Colleague see every work address; External sees the e-mail only.
+        ContactMethod[] expected = tier == RelationshipTier.External ? [Email] : [WorkPhone, Email, Chat];
+        Assert.Equal(expected, view.ContactMethods!);
     }
 
     [Theory]
@@ -127,7 +129,7 @@ public sealed class DisclosurePolicyTests
     }
 
     [Fact]
-    public void A_colleague_sees_availability_activity_note_location_and_devices()
+    public void A_colleague_sees_availability_activity_note_and_the_city_but_not_devices()
     {
         var state = State(BusyAtTheOffice());
 
@@ -139,8 +141,9 @@ public sealed class DisclosurePolicyTests
         Assert.Equal(Activity.InACall, view.Activity);
         Assert.Equal("on the quarterly call", view.Note);
         Assert.Equal(Now.AddHours(1), view.NoteUntil);
-        Assert.Equal(state.Presence.Location, view.Location);
-        Assert.Equal(["desk", "phone"], view.Devices!.Select(d => d.DeviceId));
+        // Colleagues get the location down to the city only, and no devices.
+        Assert.Equal(new Location("DE", "Berlin"), view.Location);
+        Assert.Null(view.Devices);
     }
 
     [Fact]
@@ -151,8 +154,9 @@ public sealed class DisclosurePolicyTests
         var view = DisclosurePolicy.Disclose(State(Sources(lastSeen: lastSeen)), Colleague);
 
         Assert.Equal(Availability.Offline, view.Availability);
-        Assert.Equal(lastSeen, view.LastSeen);
-        Assert.Empty(view.Devices!);
+        // Colleagues see last seen to the hour, and no devices.
+        Assert.Equal(new DateTimeOffset(2025, 1, 15, 7, 0, 0, TimeSpan.Zero), view.LastSeen);
+        Assert.Null(view.Devices);
     }
 
     [Fact]
@@ -202,7 +206,7 @@ public sealed class DisclosurePolicyTests
         Assert.Null(view.Location);
         Assert.Null(view.LastSeen);
         Assert.Empty(view.Devices ?? []);
-        Assert.Null(view.ContactMethods);
+        Assert.Empty(view.ContactMethods ?? []);
         Assert.Null(view.Provenance);
         Assert.Null(view.AppearOffline);
     }
@@ -257,8 +261,15 @@ public sealed class DisclosurePolicyTests
         var real = DisclosurePolicy.Disclose(reallyOffline, watcher);
         var pretend = DisclosurePolicy.Disclose(appearingOffline, watcher);
 
+        // Last seen is shown at the tier's precision: Team exactly, Colleague to the hour, External not at all.
+        DateTimeOffset? expectedLastSeen = tier switch
+        {
+            RelationshipTier.Team => wentOffline,
+            RelationshipTier.Colleague => new DateTimeOffset(2025, 1, 15, 9, 0, 0, TimeSpan.Zero),
+            _ => null,
+        };
         Assert.Equal(Availability.Offline, real.Availability);
-        Assert.Equal(wentOffline, real.LastSeen);
+        Assert.Equal(expectedLastSeen, real.LastSeen);
         AssertSameApartFromIdentity(real, pretend);
     }
 
@@ -294,7 +305,8 @@ public sealed class DisclosurePolicyTests
         var before = DisclosurePolicy.Disclose(stillOnline, Colleague);
         var after = DisclosurePolicy.Disclose(disconnected, Colleague);
 
-        Assert.Equal(setAt, before.LastSeen);
+        // Frozen at the moment appear offline was chosen (09:20), shown to a colleague to the hour.
+        Assert.Equal(new DateTimeOffset(2025, 1, 15, 9, 0, 0, TimeSpan.Zero), before.LastSeen);
         AssertSameApartFromIdentity(before, after);
     }
 

@@ -25,8 +25,22 @@ public sealed class HeraldTestServer : IAsyncDisposable
     public HeraldTestServer(string? dataDirectory = null, FakeTimeProvider? time = null, params string[] extraArgs)
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "herald-test-" + Guid.NewGuid().ToString("N"));
-        Time = time ?? new FakeTimeProvider(DateTimeOffset.UtcNow);
+        Time = time ?? new FakeTimeProvider(NextWorkingMorning());
         _extraArgs = extraArgs;
+    }
+
+    /// <summary>
+    /// The next Wednesday 10:00 UTC: inside everyone's default work hours, and never in the past (token expiry is
+    /// checked by Data Protection against the real clock).
+    /// </summary>
+    public static DateTimeOffset NextWorkingMorning()
+    {
+        var d = DateTimeOffset.UtcNow.Date.AddDays(1);
+        while (d.DayOfWeek != DayOfWeek.Wednesday)
+        {
+            d = d.AddDays(1);
+        }
+        return new DateTimeOffset(d.AddHours(10), TimeSpan.Zero);
     }
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
