@@ -19,6 +19,8 @@ public static class Program
         fanout: in-process fan-out through the person grain to per-silo delivery (one silo, no sockets).
           --users N       people, each watched by a ring roster              (default 5000)
           --roster R      watchers per person, even: i±1 … i±R/2 mod N       (default 20)
+          --team-size T   people per team, consecutive ids; same team = Team tier, else Colleague;
+                          0 = one team                                         (default 10)
           --updates U     measured updates (each one changes the view)        (default 200000)
           --seconds S     time bound of the measured phase, seconds           (default 30)
           --inflight K    concurrent grain calls in flight                     (default 256)

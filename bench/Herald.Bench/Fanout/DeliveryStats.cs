@@ -77,7 +77,8 @@ public sealed class DeliveryStats : IDisposable
 
 /// <summary>
 /// A cheap sink standing in for one watcher's connection: it reads the send stamp the driver put into the update
-/// (the note text for <c>SetStatus</c>, the location text for <c>PutDevice</c>), records the latency, and checks
+/// (the note for <c>SetStatus</c>, the location's city for <c>PutDevice</c>: both visible to Team and
+/// Colleague watchers at work), records the latency, and checks
 /// that sequences per watched person only grow (a real sink drops anything else).
 /// </summary>
 public sealed class BenchSink : IPresenceSink
@@ -129,7 +130,7 @@ public sealed class BenchSink : IPresenceSink
                 seen = witnessed;
             }
         }
-        var text = view.Note ?? view.Location?.Text;
+        var text = view.Note ?? view.Location?.City;
         if (text is not null && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var stamp))
         {
             _stats.Accepted(stamp);

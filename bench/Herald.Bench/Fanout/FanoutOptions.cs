@@ -21,6 +21,9 @@ public sealed record FanoutOptions
     /// <summary>Watchers per person (even): person i is watched by i±1 … i±Roster/2, mod Users.</summary>
     public int Roster { get; init; } = 20;
 
+    /// <summary>People per team (consecutive ids); 0 = everyone in one team.</summary>
+    public int TeamSize { get; init; } = 10;
+
     /// <summary>Measured updates (upper bound; the time bound may end the phase earlier).</summary>
     public long Updates { get; init; } = 200_000;
 
@@ -69,6 +72,9 @@ public sealed record FanoutOptions
                     break;
                 case "--roster" when int.TryParse(value, CultureInfo.InvariantCulture, out var r) && r >= 2 && r % 2 == 0:
                     options = options with { Roster = r };
+                    break;
+                case "--team-size" when int.TryParse(value, CultureInfo.InvariantCulture, out var t) && t >= 0:
+                    options = options with { TeamSize = t };
                     break;
                 case "--updates" when long.TryParse(value, CultureInfo.InvariantCulture, out var u) && u > 0:
                     options = options with { Updates = u };

@@ -58,6 +58,9 @@ public sealed class SseWatcher : IAsyncDisposable
 
     public ConcurrentQueue<string> Ids { get; } = new();
 
+    /// <summary>The newest raw JSON view per person.</summary>
+    public ConcurrentDictionary<string, JsonElement> RawLatest { get; } = new();
+
     public static async Task<SseWatcher> Connect(HeraldTestServer server, string token, string query, string? lastEventId = null)
     {
         var client = server.Client(token);
@@ -90,7 +93,9 @@ public sealed class SseWatcher : IAsyncDisposable
                 {
                     if (type == "presence" && data is not null)
                     {
-                        Received.Enqueue(JsonSerializer.Deserialize<ViewDto>(data, HeraldTestServer.Json)!);
+                        var view = JsonSerializer.Deserialize<ViewDto>(data, HeraldTestServer.Json)!;
+                        Received.Enqueue(view);
+                        RawLatest[view.UserId] = JsonDocument.Parse(data).RootElement.Clone();
                         Ids.Enqueue(id ?? "");
                     }
                     type = data = id = null;
