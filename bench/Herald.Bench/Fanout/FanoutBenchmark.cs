@@ -12,6 +12,7 @@ using Herald.Core.Model;
 using HdrHistogram;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 
 namespace Herald.Bench.Fanout;
@@ -29,7 +30,7 @@ public static class FanoutBenchmark
     private static readonly TimeSpan DrainQuiet = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(60);
 
-    // Watches during set-up each write the subscription once; SQLite writers contend, so keep this modest.
+    // Set-up writes each person's subscriptions once; SQLite writers contend, so keep this modest.
     private const int SetupParallelism = 8;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -77,7 +78,7 @@ public static class FanoutBenchmark
             var grains = services.GetRequiredService<IGrainFactory>();
             var hub = services.GetRequiredService<SiloPresenceHub>();
 
-            await SetUpPeopleAndWatchers(o, ids, services.GetRequiredService<IDirectoryStore>(), hub, stats).WaitAsync(SetupLimit);
+            await SetUpPeopleAndWatchers(o, ids, services, hub, stats).WaitAsync(SetupLimit);
             Progress($"set up {o.Users} people, {(long)o.Users * o.Roster} watches in {setupWatch.Elapsed.TotalSeconds:0.0} s");
             var setupSeconds = setupWatch.Elapsed.TotalSeconds;
 
@@ -189,11 +190,15 @@ public static class FanoutBenchmark
     /// watchers are partly Team and partly Colleague tier: two distinct disclosures per update besides the owner's;
     /// a work e-mail and a personal mobile, so the policy has something to withhold), then gives every watcher a sink
     /// and watches its ring: watcher w watches w±1 … w±R/2, so every person has exactly R watchers. Activates every
-    /// person's grain on the way; the first watch of each pair auto-approves the subscription (the default
-    /// organization policy allows Team and Colleague), which is one storage write per pair.
+    /// person's grain on the way. Subscriptions are approved first, one grain call and one storage write per person
+    /// for all its watchers (the default organization policy auto-approves Team and Colleague on the first watch):
+    /// through the hub, which watches for one sink at a time, that would be one write per pair.
     /// </summary>
-    private static async Task SetUpPeopleAndWatchers(FanoutOptions o, string[] ids, IDirectoryStore directory, SiloPresenceHub hub, DeliveryStats stats)
+    private static async Task SetUpPeopleAndWatchers(FanoutOptions o, string[] ids, IServiceProvider services, SiloPresenceHub hub, DeliveryStats stats)
     {
+        var directory = services.GetRequiredService<IDirectoryStore>();
+        var grains = services.GetRequiredService<IGrainFactory>();
+        var silo = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         var teamSize = o.TeamSize > 0 ? o.TeamSize : o.Users;
         foreach (var chunk in ids.Select((id, i) => (id, i)).Chunk(1000))
         {
@@ -212,6 +217,25 @@ public static class FanoutBenchmark
             }
             sinks[w] = new BenchSink(ids[w], watched, stats);
         }
+
+        // Approve every ring subscription: watch with all watchers at once through a placeholder observer, then drop
+        // that registration again (the hub registers its own below).
+        var placeholder = new NullObserver();
+        var placeholderRef = grains.CreateObjectReference<ISiloPresenceObserver>(placeholder);
+        var approved = 0L;
+        await Parallel.ForEachAsync(Enumerable.Range(0, o.Users), new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (i, _) =>
+        {
+            var person = grains.GetGrain<IPersonGrain>(ids[i]);
+            await person.WatchFromSilo(silo, placeholderRef, sinks[i].Watched, replace: false);
+            await person.UnwatchFromSilo(silo, null);
+            if (Interlocked.Increment(ref approved) % 1000 == 0)
+            {
+                Progress($"  {approved} people: subscriptions approved");
+            }
+        });
+        grains.DeleteObjectReference<ISiloPresenceObserver>(placeholderRef);
+        GC.KeepAlive(placeholder);
+
         var done = 0L;
         await Parallel.ForEachAsync(sinks, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (sink, _) =>
         {
@@ -403,6 +427,13 @@ public static class FanoutBenchmark
             // left behind in the temp directory
         }
     }
+}
+
+/// <summary>Receives nothing that matters: stands in for the hub while subscriptions are approved.</summary>
+internal sealed class NullObserver : ISiloPresenceObserver
+{
+    /// <inheritdoc />
+    public Task OnPresence(PresenceBroadcast broadcast) => Task.CompletedTask;
 }
 
 /// <summary>Latency percentiles in microseconds.</summary>

@@ -96,7 +96,7 @@ public static class PresenceAggregator
             || liveActivities.Any(a => Activities.IsDayOff(a.Activity));
         var shownLastSeen = availability is Availability.Offline or Availability.OffWork && liveDevices.Count == 0 ? lastSeen : null;
         DateTimeOffset? apparentLastSeen = appearOffline
-            ? preferred!.LastSeenAtSet ?? Min(sources.LastSeen ?? preferred.SetAt, preferred.SetAt)
+            ? preferred!.LastSeenAtSet ?? preferred.SetAt
             : shownLastSeen;
 
         return new AggregatedPresence(availability, activity, note, location, shownLastSeen, provenance, devices,
@@ -191,5 +191,4 @@ public static class PresenceAggregator
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a > b ? a : b;
 
-    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }

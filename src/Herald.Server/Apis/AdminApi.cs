@@ -42,6 +42,10 @@ public static class AdminApi
 
     private static async Task<IResult> GetPerson(string userId, IDirectoryStore directory, IAccountStore accounts, CancellationToken ct)
     {
+        if (!Validation.IsId(userId))
+        {
+            return Problems.Field("userId", "is not a valid id");
+        }
         var p = await directory.GetPerson(userId, ct);
         if (p is null)
         {
@@ -92,6 +96,10 @@ public static class AdminApi
     private static async Task<IResult> DeletePerson(string userId, IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains,
         IMemoryCache cache, CancellationToken ct)
     {
+        if (!Validation.IsId(userId))
+        {
+            return Problems.Field("userId", "is not a valid id");
+        }
         if (userId == BootstrapAdmin.AdminId)
         {
             return Problems.Conflict("The bootstrap admin account cannot be deleted here.");

@@ -6,7 +6,7 @@ namespace Herald.Server.Apis;
 /// <summary><c>POST /api/v1/auth/token</c>.</summary>
 public static class AuthApi
 {
-    private static readonly Lazy<PasswordCredential> Decoy = new(() => PasswordHasher.Hash(Guid.NewGuid().ToString(), 100_000));
+    private static PasswordCredential? _decoy;
 
     /// <summary>Maps the login endpoint.</summary>
     public static void MapAuthApi(this IEndpointRouteBuilder app)
@@ -17,8 +17,11 @@ public static class AuthApi
             .WithTags("Auth").WithName("Login").WithSummary("Exchange a username and password for a bearer token.");
     }
 
-    private static async Task<IResult> Login(TokenRequest? body, IAccountStore accounts, TokenService tokens, CancellationToken ct)
+    private static async Task<IResult> Login(TokenRequest? body, IAccountStore accounts, TokenService tokens,
+        Microsoft.Extensions.Options.IOptions<Hosting.HeraldOptions> options, CancellationToken ct)
     {
+        var iterations = options.Value.Auth.PasswordIterations;
+        var decoy = _decoy is { } d && d.Iterations == iterations ? d : _decoy = PasswordHasher.Hash(Guid.NewGuid().ToString(), iterations);
         var v = new Validation()
             .Require(!string.IsNullOrEmpty(body?.Username), "username", "is required")
             .Require(!string.IsNullOrEmpty(body?.Password), "password", "is required")
@@ -30,7 +33,7 @@ public static class AuthApi
         }
         var account = await accounts.GetAccount(body!.Username!, ct);
         // Unknown users cost the same hash as known ones, so timing does not reveal who exists.
-        var ok = PasswordHasher.Verify(body.Password!, account?.Password ?? Decoy.Value);
+        var ok = PasswordHasher.Verify(body.Password!, account?.Password ?? decoy);
         if (account?.Password is null || !ok)
         {
             return Results.Problem(statusCode: 401, title: "Login failed", detail: "Unknown user or wrong password.");

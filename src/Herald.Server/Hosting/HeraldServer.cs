@@ -68,6 +68,8 @@ public static class HeraldServer
         builder.Services.AddSingleton<PresenceReader>();
         builder.Services.AddSingleton<PeopleWriter>();
         builder.Services.AddSingleton<PresencePump>();
+        builder.Services.AddSingleton<DeviceLeaseKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
         builder.Services.AddHostedService<BootstrapAdmin>();
         if (options.Demo)
         {

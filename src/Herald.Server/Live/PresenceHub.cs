@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Herald.Cluster.Directory;
+using Herald.Cluster.Presence;
+using Herald.Core.Model;
 using Herald.Core.Privacy;
 using Herald.Server.Apis;
 using Herald.Server.Auth;
@@ -15,8 +17,12 @@ namespace Herald.Server.Live;
 /// After a reconnect, <c>WatchFrom</c> with the last sequence seen per person returns exactly the views that
 /// moved on, so nothing is missed and nothing repeats.
 /// </summary>
-public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, PresencePump pump) : Hub
+public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, PresencePump pump,
+    IGrainFactory grains, DeviceLeaseKeeper keeper) : Hub
 {
+    /// <summary>Lease of a connection-bound device; the server renews it while the connection lives.</summary>
+    public static readonly TimeSpan ConnectionDeviceTtl = TimeSpan.FromSeconds(60);
+
     /// <inheritdoc />
     public override Task OnConnectedAsync()
     {
@@ -33,7 +39,36 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
         {
             live.Close(c);
         }
+        if (Context.Items["device"] is string deviceId)
+        {
+            // A transport loss is a hint, not the truth: the device still counts for the grace window, so a quick
+            // reconnect shows watchers no flicker.
+            keeper.Release(Context.ConnectionId);
+            _ = grains.GetGrain<IPersonGrain>(Context.User!.UserIdOf()).ConnectionLost(deviceId);
+        }
         return base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>
+    /// Makes this connection a device of the caller (e.g. the web page): a lease the server renews while the
+    /// connection lives; after a disconnect it lapses once the grace window has passed.
+    /// </summary>
+    public async Task<PresenceView> Present(string deviceId, DeviceKind kind, Availability? availability)
+    {
+        if (deviceId is null || !Validation.IsId(deviceId))
+        {
+            throw new HubException("deviceId must be 1-64 characters: letters, digits, '.', '_', '@', '-'");
+        }
+        if (availability is { } a && !AvailabilityRules.IsValidForDevice(a))
+        {
+            throw new HubException("a device may report Available, Away, BeRightBack, Busy or DoNotDisturb");
+        }
+        var userId = Context.User!.UserIdOf();
+        var report = new DeviceReport(deviceId, kind, availability, null, null, ["chat"], null, ConnectionDeviceTtl);
+        var view = await grains.GetGrain<IPersonGrain>(userId).PutDevice(report);
+        Context.Items["device"] = deviceId;
+        keeper.Keep(Context.ConnectionId, userId, report);
+        return view;
     }
 
     /// <summary>Watches people; returns their current views.</summary>

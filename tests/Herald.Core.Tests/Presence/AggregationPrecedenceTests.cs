@@ -175,8 +175,9 @@ public sealed class AggregationPrecedenceTests
     {
         var lastHeartbeat = Now.AddHours(-3);
         var setAt = Now.AddHours(-1);
+        // The grain freezes the last-seen it had when the person chose appear offline (LastSeenAtSet).
         var result = Aggregate(Sources(
-            preferred: Preferred(Availability.Offline, setAt: setAt),
+            preferred: Preferred(Availability.Offline, setAt: setAt) with { LastSeenAtSet = lastHeartbeat },
             lastSeen: lastHeartbeat));
 
         Assert.True(result.AppearOffline);
@@ -200,7 +201,7 @@ public sealed class AggregationPrecedenceTests
     {
         var lastHeartbeat = Now.AddHours(-3);
         var setAt = Now.AddHours(-1);
-        var preferred = Preferred(Availability.Offline, setAt: setAt);
+        var preferred = Preferred(Availability.Offline, setAt: setAt) with { LastSeenAtSet = lastHeartbeat };
 
         var beforeConnect = Aggregate(Sources(preferred: preferred, lastSeen: lastHeartbeat));
         var afterConnect = Aggregate(Sources(preferred: preferred, lastSeen: lastHeartbeat, devices: [Device("desk")]));

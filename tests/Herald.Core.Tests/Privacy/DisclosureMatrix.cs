@@ -2,6 +2,10 @@ using Herald.Core.Model;
 using Herald.Core.Presence;
 using Herald.Core.Privacy;
 using Xunit;
+// Aliases keep the file unambiguous when linked into projects that import other namespaces (System.Diagnostics.Activity…).
+using Activity = Herald.Core.Model.Activity;
+using Availability = Herald.Core.Model.Availability;
+using Location = Herald.Core.Model.Location;
 
 namespace Herald.Core.Tests.Privacy;
 

@@ -314,7 +314,7 @@ public sealed class DisclosurePolicyTests
     public void Appearing_offline_does_not_refresh_last_seen_when_a_device_connects()
     {
         var lastHeartbeat = Now.AddHours(-3);
-        var preferred = Preferred(Availability.Offline, setAt: Now.AddHours(-1), until: Now.AddDays(6));
+        var preferred = Preferred(Availability.Offline, setAt: Now.AddHours(-1), until: Now.AddDays(6)) with { LastSeenAtSet = lastHeartbeat };
 
         var disconnected = State(Sources(preferred: preferred, lastSeen: lastHeartbeat), sequence: 1);
         var connected = State(Sources(preferred: preferred, lastSeen: lastHeartbeat, devices: [Device("desk")]), sequence: 2);

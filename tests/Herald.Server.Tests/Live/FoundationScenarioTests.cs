@@ -134,6 +134,31 @@ public sealed class FoundationScenarioTests : IAsyncLifetime
         Assert.DoesNotContain(sse.Received, v => v.Availability == "Away");
     }
 
+    [Fact]
+    public async Task A_connection_bound_device_survives_a_quick_reconnect_without_flicker_and_lapses_after_the_grace_window()
+    {
+        await using var bob = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await bob.Watch("anna");
+        var page = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await page.Connection.InvokeAsync<JsonElement>("Present", "web", "Web", null);
+        await Eventually.True(() => bob.Latest("anna")?.Availability == "Available");
+
+        await page.DisposeAsync(); // the tab reloads
+        _server.Time.Advance(TimeSpan.FromSeconds(5));
+        await using var again = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await again.Connection.InvokeAsync<JsonElement>("Present", "web", "Web", null);
+        _server.Time.Advance(TimeSpan.FromSeconds(20));
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            Assert.Equal("Available", (await Get(anna, "/api/v1/me/presence")).GetProperty("availability").GetString());
+        }
+        Assert.DoesNotContain(bob.Received, v => v.Availability == "Offline" && v.Sequence > 0 && bob.Received.Any(a => a.Availability == "Available" && a.Sequence < v.Sequence));
+
+        await again.DisposeAsync(); // the tab closes for good
+        _server.Time.Advance(TimeSpan.FromSeconds(16)); // past the 15 s grace window
+        await Eventually.True(() => bob.Latest("anna")?.Availability == "Offline", because: "the device lapses after the grace window");
+    }
+
     private static async Task<JsonElement> Get(HttpClient client, string path)
     {
         var r = await client.GetAsync(path);

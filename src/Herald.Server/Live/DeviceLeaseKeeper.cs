@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Herald.Cluster.Presence;
+
+namespace Herald.Server.Live;
+
+/// <summary>
+/// Renews the leases of connection-bound devices (see <see cref="PresenceHub.Present"/>) while their connections
+/// live: one loop for all of them, every third of the lease. If a renewal finds the device gone (e.g. after a
+/// restart of the person's grain), it puts the device again.
+/// </summary>
+public sealed partial class DeviceLeaseKeeper(IGrainFactory grains, ILogger<DeviceLeaseKeeper> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, (string UserId, DeviceReport Report)> _devices = new(StringComparer.Ordinal);
+
+    /// <summary>Keeps the device of a connection alive.</summary>
+    public void Keep(string connectionId, string userId, DeviceReport report) => _devices[connectionId] = (userId, report);
+
+    /// <summary>Stops renewing the device of a connection.</summary>
+    public void Release(string connectionId) => _devices.TryRemove(connectionId, out _);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PresenceHub.ConnectionDeviceTtl / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await Parallel.ForEachAsync(_devices.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken },
+                    async (kv, _) =>
+                    {
+                        try
+                        {
+                            var person = grains.GetGrain<IPersonGrain>(kv.Value.UserId);
+                            if (!await person.Heartbeat(kv.Value.Report.DeviceId))
+                            {
+                                await person.PutDevice(kv.Value.Report);
+                            }
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            LogRenewFailed(ex, kv.Value.UserId);
+                        }
+                    });
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing a connection device of {UserId} failed")]
+    private partial void LogRenewFailed(Exception ex, string userId);
+}
