@@ -214,7 +214,8 @@ public static class DisclosureMatrix
                 }
                 break;
             case DisclosureField.LastSeen:
-                Assert.True(TruncateUtc(p.LastSeen!.Value, (LastSeenPrecision)level) == view.LastSeen, $"{where}: last seen {view.LastSeen:O}");
+                Assert.True((p.LastSeen is { } seen ? TruncateUtc(seen, (LastSeenPrecision)level) : null) == view.LastSeen,
+                    $"{where}: last seen {view.LastSeen:O}");
                 break;
             case DisclosureField.Calendar:
             case DisclosureField.OutOfOffice:
