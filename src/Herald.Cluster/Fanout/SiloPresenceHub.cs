@@ -79,9 +79,9 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
 
     /// <summary>
     /// Starts delivering views of <paramref name="userId"/> to <paramref name="sink"/>; returns the current view
-    /// for the sink's watcher.
+    /// for the sink's watcher. With <paramref name="alreadyAttached"/> the sink is not added twice.
     /// </summary>
-    public async Task<PresenceView> Watch(IPresenceSink sink, string userId)
+    public async Task<PresenceView> Watch(IPresenceSink sink, string userId, bool alreadyAttached = false)
     {
         ArgumentNullException.ThrowIfNull(sink);
         var entry = _watched.GetOrAdd(userId, static _ => new Watched());
@@ -89,7 +89,10 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         {
             if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
             {
-                w.Sinks.Add(sink);
+                if (!alreadyAttached || !w.Sinks.Contains(sink))
+                {
+                    w.Sinks.Add(sink);
+                }
                 if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached))
                 {
                     return cached;
@@ -102,6 +105,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                 entry.Watchers[sink.WatcherId] = w;
             }
         }
+        // (Re)asking the grain also returns the current view; it is idempotent for a known watcher.
         var grants = await _grains.GetGrain<IPersonGrain>(userId).WatchFromSilo(_silo.SiloAddress, SelfRef, [sink.WatcherId], replace: false);
         Apply(userId, entry, grants, deliver: false);
         lock (entry.Lock)

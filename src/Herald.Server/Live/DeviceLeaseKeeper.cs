@@ -15,6 +15,17 @@ public sealed partial class DeviceLeaseKeeper(IGrainFactory grains, ILogger<Devi
     /// <summary>Keeps the device of a connection alive.</summary>
     public void Keep(string connectionId, string userId, DeviceReport report) => _devices[connectionId] = (userId, report);
 
+    private long _disconnects;
+
+    /// <summary>Number of connection-bound devices kept alive.</summary>
+    public int Count => _devices.Count;
+
+    /// <summary>How many disconnects of connection-bound devices have been fully handled.</summary>
+    public long Disconnects => Interlocked.Read(ref _disconnects);
+
+    /// <summary>Records that a disconnect was handled (the device's grace window has started).</summary>
+    public void DisconnectHandled() => Interlocked.Increment(ref _disconnects);
+
     /// <summary>Stops renewing the device of a connection.</summary>
     public void Release(string connectionId) => _devices.TryRemove(connectionId, out _);
 

@@ -73,10 +73,8 @@ public sealed class LiveConnections(SiloPresenceHub hub)
         var views = new List<PresenceView>(userIds.Count);
         foreach (var id in userIds)
         {
-            if (connection.Watching.TryAdd(id, 0))
-            {
-                views.Add(await hub.Watch(connection, id));
-            }
+            // Watching someone already watched returns their current view again (a resume asks for it).
+            views.Add(connection.Watching.TryAdd(id, 0) ? await hub.Watch(connection, id) : await hub.Watch(connection, id, alreadyAttached: true));
         }
         return views;
     }

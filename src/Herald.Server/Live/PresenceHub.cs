@@ -33,7 +33,7 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
     }
 
     /// <inheritdoc />
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         if (Context.Items[typeof(LiveConnection)] is LiveConnection c)
         {
@@ -44,9 +44,16 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
             // A transport loss is a hint, not the truth: the device still counts for the grace window, so a quick
             // reconnect shows watchers no flicker.
             keeper.Release(Context.ConnectionId);
-            _ = grains.GetGrain<IPersonGrain>(Context.User!.UserIdOf()).ConnectionLost(deviceId);
+            try
+            {
+                await grains.GetGrain<IPersonGrain>(Context.User!.UserIdOf()).ConnectionLost(deviceId);
+            }
+            finally
+            {
+                keeper.DisconnectHandled();
+            }
         }
-        return base.OnDisconnectedAsync(exception);
+        await base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>
@@ -81,7 +88,7 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
         ArgumentNullException.ThrowIfNull(known);
         var c = Connection;
         var max = options.Value.Limits.MaxWatch;
-        if (known.Count + c.Watching.Count > max)
+        if (known.Keys.Count(k => !c.Watching.ContainsKey(k)) + c.Watching.Count > max)
         {
             throw new HubException($"A connection may watch at most {max} people.");
         }

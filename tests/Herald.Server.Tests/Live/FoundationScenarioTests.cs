@@ -143,7 +143,9 @@ public sealed class FoundationScenarioTests : IAsyncLifetime
         await page.Connection.InvokeAsync<JsonElement>("Present", "web", "Web", null);
         await Eventually.True(() => bob.Latest("anna")?.Availability == "Available");
 
+        var keeper = _server.Services.GetRequiredService<Herald.Server.Live.DeviceLeaseKeeper>();
         await page.DisposeAsync(); // the tab reloads
+        await Eventually.True(() => keeper.Disconnects == 1, because: "the server handled the disconnect");
         _server.Time.Advance(TimeSpan.FromSeconds(5));
         await using var again = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
         await again.Connection.InvokeAsync<JsonElement>("Present", "web", "Web", null);
@@ -155,6 +157,7 @@ public sealed class FoundationScenarioTests : IAsyncLifetime
         Assert.DoesNotContain(bob.Received, v => v.Availability == "Offline" && v.Sequence > 0 && bob.Received.Any(a => a.Availability == "Available" && a.Sequence < v.Sequence));
 
         await again.DisposeAsync(); // the tab closes for good
+        await Eventually.True(() => keeper.Disconnects == 2, because: "the server handled the disconnect");
         _server.Time.Advance(TimeSpan.FromSeconds(16)); // past the 15 s grace window
         await Eventually.True(() => bob.Latest("anna")?.Availability == "Offline", because: "the device lapses after the grace window");
     }
