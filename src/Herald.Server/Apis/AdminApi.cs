@@ -81,7 +81,7 @@ public static class AdminApi
         {
             return Problems.Field(ex.Path?.TrimStart('$', '.') is { Length: > 0 } f ? f : "body", ex.Message.Split(" Path:")[0]);
         }
-        return await writer.Write(inputs, ct);
+        return await writer.Write(inputs, ct, single: body.ValueKind != JsonValueKind.Array);
     }
 
     private static async Task<IResult> PutPerson(string userId, PersonInput? body, PeopleWriter writer, CancellationToken ct)
@@ -206,6 +206,10 @@ public static class AdminApi
         catch (Exception ex) when (ex is JsonException or CsvHelperException)
         {
             return Problems.Field("body", "could not be parsed: " + ex.Message.Split(Environment.NewLine)[0]);
+        }
+        if (inputs.Count > options.Value.Limits.MaxImportRows)
+        {
+            return Problems.Field("body", $"at most {options.Value.Limits.MaxImportRows} rows per import");
         }
         return await WriteTeams(inputs, directory, ct);
     }

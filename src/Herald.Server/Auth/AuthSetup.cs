@@ -78,7 +78,11 @@ public static class AuthSetup
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = ctx.HttpContext,
-                    ProblemDetails = { Status = 429, Title = "Too many requests", Detail = $"Rate limit exceeded; retry after {seconds} s." },
+                    ProblemDetails =
+                    {
+                        Status = 429, Type = "https://www.rfc-editor.org/rfc/rfc6585#section-4", Title = "Too many requests",
+                        Detail = $"Rate limit exceeded; retry after {seconds} s.",
+                    },
                 });
             };
         });

@@ -29,8 +29,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }
         httpContext.Response.StatusCode = status;
         var pd = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail };
-        if (field is not null)
+        if (field is not null || status == 400)
         {
+            field ??= "$";
             pd.Extensions["errors"] = new Dictionary<string, string[]> { [FieldName(field)] = [detail] };
         }
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = pd, Exception = exception });
@@ -47,7 +48,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         return je.Path is { Length: > 1 } path ? $"Invalid value at '{FieldName(path)}': {message}" : message;
     }
 
-    private static string FieldName(string jsonPath) => jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$');
+    private static string FieldName(string jsonPath) =>
+        jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$') is { Length: > 0 } rest ? rest : "body";
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
     private partial void LogUnhandled(Exception ex, string path);
