@@ -149,11 +149,11 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         BroadcastsCounter.Add(1);
         if (_watched.TryGetValue(broadcast.UserId, out var entry))
         {
+            Deliver(entry, broadcast.Views);
             if (broadcast.Rekeys is { Count: > 0 } rekeys)
             {
-                Apply(broadcast.UserId, entry, rekeys, deliver: true);
+                DeliverRekeys(entry, rekeys);
             }
-            Deliver(entry, broadcast.Views);
         }
         return Task.CompletedTask;
     }
@@ -269,6 +269,40 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         if (targets is null)
         {
             return;
+        }
+        foreach (var (sink, view) in targets)
+        {
+            try
+            {
+                sink.Deliver(view);
+            }
+            catch (Exception ex)
+            {
+                LogSinkFailed(ex, view.UserId);
+            }
+        }
+        Interlocked.Add(ref _deliveries, targets.Count);
+        DeliveriesCounter.Add(targets.Count);
+    }
+
+    /// <summary>Watchers whose disclosure changed: each gets its new view, and no one else is told anything.</summary>
+    private void DeliverRekeys(Watched entry, IReadOnlyList<WatchGrant> rekeys)
+    {
+        var targets = new List<(IPresenceSink Sink, PresenceView View)>();
+        lock (entry.Lock)
+        {
+            foreach (var g in rekeys)
+            {
+                if (entry.Watchers.TryGetValue(g.WatcherId, out var w))
+                {
+                    w.Key = g.Key;
+                    targets.AddRange(w.Sinks.Select(s => (s, g.View)));
+                }
+                if (!entry.Latest.TryGetValue(g.Key, out var old) || old.Sequence < g.View.Sequence)
+                {
+                    entry.Latest[g.Key] = g.View;
+                }
+            }
         }
         foreach (var (sink, view) in targets)
         {

@@ -40,6 +40,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     private AggregationSettings _settings = AggregationSettings.Default;
     private SequenceClock _clock = new();
     private AggregatedPresence? _presence;
+    private AggregatedPresence? _unhidden;
     private long _sequence;
     private IGrainTimer? _expiryTimer;
     private DateTimeOffset? _expiryDue;
@@ -343,9 +344,10 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
             var subscription = asWatcher is null ? SubscriptionStatus.Approved
                 : _state.State.Watchers.TryGetValue(asWatcher, out var rec) ? rec.Status : SubscriptionStatus.None;
             decision = PolicyEngine.Decide(new PolicyInput(_org, privacy, t, asWatcher, false, subscription, context,
-                presence.AppearOffline, _state.State.Grants, when));
+                presence.AppearOffline && _org.AppearOfflineAllowed, _state.State.Grants, when));
         }
-        var view = DisclosurePolicy.Disclose(new PresentityState(_profile, presence, _sequence), decision.Key);
+        var unhidden = presence.AppearOffline ? PresenceAggregator.Aggregate(Sources() with { Preferred = null }, _settings, when) : null;
+        var view = DisclosurePolicy.Disclose(new PresentityState(_profile, presence, _sequence) { Unhidden = unhidden }, decision.Key);
         var fields = DisclosureFields.All.Select(f => new FieldDecision(DisclosureFields.Name(f),
             DisclosureFields.LevelName(f, decision.Key.IsSelf ? DisclosureFields.MaxLevel(f) : decision.Key.Levels[f]), decision.DecidedBy[f])).ToList();
         return new PrivacyPreview(view, decision.Tier, context, decision.Key.Mode, fields);
@@ -406,7 +408,9 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         }
         _state.State.Grants.Add(grant);
         await WriteState();
-        _audit.Append(new AuditEntry(now, Id, grant.WatcherId, "grant", "rest", grant.Rule.ToString() ?? "", $"grant {grant.Id} until {grant.Until:O}"));
+        _audit.Append(new AuditEntry(now, Id, grant.WatcherId, "grant", "rest",
+            string.Join(",", grant.Rule.Levels.OrderBy(kv => kv.Key).Select(kv => $"{DisclosureFields.Name(kv.Key)}={DisclosureFields.LevelName(kv.Key, kv.Value)}")),
+            $"grant {grant.Id} until {grant.Until:O}"));
         await PrivacyChanged();
     }
 
@@ -446,6 +450,18 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         if (existing?.Status is SubscriptionStatus.Approved or SubscriptionStatus.PoliteBlocked)
         {
             return SubscriptionAnswer.Approved;
+        }
+        if (existing?.Status is SubscriptionStatus.Denied or SubscriptionStatus.Pending)
+        {
+            // A denied or revoked watcher may ask again, but only the person can let them back in.
+            if (existing.Status == SubscriptionStatus.Denied)
+            {
+                _state.State.Watchers[watcherId] = existing with { Status = SubscriptionStatus.Pending, UpdatedAt = now };
+                await WriteState();
+                _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", "Pending", $"tier={tier}; asked again after a denial"));
+                await PrivacyChanged();
+            }
+            return SubscriptionAnswer.Pending;
         }
         var handling = tier == RelationshipTier.Blocked ? SubscriptionHandling.PoliteBlock : PolicyEngine.HandlingFor(tier, _org, Privacy);
         var (status, answer) = handling switch
@@ -589,7 +605,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     {
         var subscription = _state.State.Watchers.TryGetValue(watcherId, out var rec) ? rec.Status : SubscriptionStatus.None;
         return PolicyEngine.Decide(new PolicyInput(_org, Privacy, TierOf(watcherId), watcherId, false, subscription,
-            PolicyEngine.ContextOf(_presence!), _presence!.AppearOffline, _state.State.Grants, now));
+            PolicyEngine.ContextOf(_presence!), _presence!.AppearOffline && _org.AppearOfflineAllowed, _state.State.Grants, now));
     }
 
     private void Audit(string watcherId, string kind, string channel, DisclosureDecision decision)
@@ -615,11 +631,13 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     private PresenceSources Sources() =>
         new(_state.State.Preferred, _state.State.Note, _devices, _leases, _state.State.LastSeen);
 
+    private PresentityState CurrentState() => new(_profile, _presence!, _sequence) { Unhidden = _unhidden };
+
     private PresenceView ViewFor(DisclosureKey key)
     {
         if (!_views.TryGetValue(key, out var view))
         {
-            view = DisclosurePolicy.Disclose(new PresentityState(_profile, _presence!, _sequence), key);
+            view = DisclosurePolicy.Disclose(CurrentState(), key);
             _views[key] = view;
         }
         return view;
@@ -663,19 +681,24 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         var aggregate = PresenceAggregator.Aggregate(pruned, _settings, now);
         var changed = _presence is null || !aggregate.SameStateAs(_presence);
         _presence = aggregate;
+        // Appear offline may apply to some tiers only (or be switched off by the organization): keep the real
+        // presence for the others.
+        _unhidden = aggregate.AppearOffline ? PresenceAggregator.Aggregate(pruned with { Preferred = null }, _settings, now) : null;
         var stamp = new PolicyStamp(PolicyEngine.ContextOf(aggregate), aggregate.AppearOffline, _orgVersion, _privacyVersion,
             string.Join(",", _state.State.Grants.Where(g => g.IsActive(now)).Select(g => g.Id)));
         var policyChanged = stamp != _stamp;
         _stamp = stamp;
+        if (policyChanged)
+        {
+            await EnsureTiers([.. _silos.Values.SelectMany(w => w.Watchers.Keys)]);
+        }
         if (changed || policyChanged)
         {
             _sequence = _clock.Next(now);
-            if (policyChanged)
-            {
-                _views.Clear();
-            }
-            var rekeys = policyChanged ? Rekey(now) : null;
+            // Views whose content did not change keep their sequence: a watcher (blocked, pending, or simply
+            // unaffected) must not learn that something changed for someone else.
             var changedViews = RefreshViews();
+            var rekeys = policyChanged ? Rekey(now) : null;
             if (broadcast && (changedViews.Count > 0 || rekeys is { Count: > 0 }))
             {
                 Broadcast(changedViews, rekeys);
@@ -688,6 +711,10 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         }
     }
 
+    /// <summary>
+    /// Re-decides every registered watcher. Only watchers whose disclosure changed are told (with the current
+    /// sequence, so their connection takes the new view even if the new key's view is older), and audited.
+    /// </summary>
     private Dictionary<SiloAddress, List<WatchGrant>> Rekey(DateTimeOffset now)
     {
         var rekeys = new Dictionary<SiloAddress, List<WatchGrant>>();
@@ -696,12 +723,16 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
             foreach (var (watcherId, oldKey) in watch.Watchers.ToList())
             {
                 var decision = watcherId == Id ? SelfDecision() : Decide(watcherId, now);
+                if (decision.Key == oldKey)
+                {
+                    continue;
+                }
                 watch.Watchers[watcherId] = decision.Key;
                 if (!rekeys.TryGetValue(silo, out var list))
                 {
                     rekeys[silo] = list = [];
                 }
-                list.Add(new WatchGrant(watcherId, decision.Key, ViewFor(decision.Key)));
+                list.Add(new WatchGrant(watcherId, decision.Key, ViewFor(decision.Key) with { Sequence = _sequence }));
                 if (watcherId != Id && (oldKey.Levels != decision.Key.Levels || oldKey.Mode != decision.Key.Mode))
                 {
                     Audit(watcherId, "live", "live", decision);
@@ -724,7 +755,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         {
             keys.UnionWith(silo.Watchers.Values);
         }
-        var state = new PresentityState(_profile, _presence!, _sequence);
+        var state = CurrentState();
         var changed = new List<KeyedView>();
         foreach (var key in keys)
         {

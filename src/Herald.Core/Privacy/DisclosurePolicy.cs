@@ -7,7 +7,14 @@ namespace Herald.Core.Privacy;
 /// <param name="Profile">The directory entry (contact methods, schedule).</param>
 /// <param name="Presence">The aggregated presence.</param>
 /// <param name="Sequence">The presence sequence number.</param>
-public sealed record PresentityState(PersonProfile Profile, AggregatedPresence Presence, long Sequence);
+public sealed record PresentityState(PersonProfile Profile, AggregatedPresence Presence, long Sequence)
+{
+    /// <summary>
+    /// While the person appears offline to some tiers only: the presence as it would be without appear offline,
+    /// rendered for the tiers it does not apply to.
+    /// </summary>
+    public AggregatedPresence? Unhidden { get; init; }
+}
 
 /// <summary>
 /// The single disclosure function: renders a presentity's presence for one distinct disclosure
@@ -66,6 +73,11 @@ public static class DisclosurePolicy
             return new PresenceView(id, shown, null, note?.Text, note?.Until,
                 null, Truncate(p.AppearOffline ? p.ApparentLastSeen : null, d), state.Sequence,
                 d[DisclosureField.Devices] > 0 ? [] : null, contacts, null, null);
+        }
+        if (p.AppearOffline && state.Unhidden is { } unhidden)
+        {
+            // Normal mode while appearing offline: this watcher's tier is exempt, so it sees the real presence.
+            p = unhidden;
         }
         var availability = d[DisclosureField.Availability] > 0 ? p.Availability
             : offContext ? Availability.OffWork : Availability.Unknown;
