@@ -6,7 +6,7 @@ namespace Herald.Server.Tests.Infrastructure;
 
 /// <summary>A presence view as a client receives it.</summary>
 public sealed record ViewDto(string UserId, string Availability, string? Activity, string? Note, DateTimeOffset? LastSeen, long Sequence,
-    JsonElement? Provenance, JsonElement? ContactMethods, JsonElement? Devices);
+    JsonElement? Provenance, JsonElement? ContactMethods, JsonElement? Devices, JsonElement? Location = null);
 
 /// <summary>A SignalR watcher that records every view it receives.</summary>
 public sealed class SignalRWatcher : IAsyncDisposable

@@ -270,6 +270,58 @@ public sealed class PrivacyScenarioTests : IAsyncLifetime
         Assert.Empty((await Get(anna, "/api/v1/me/privacy")).GetProperty("tiers").EnumerateObject());
     }
 
+    [Fact]
+    public async Task Changing_rules_never_shows_a_team_watcher_another_tier_and_tells_a_blocked_watcher_nothing()
+    {
+        using var anna = As("anna");
+        (await anna.PutAsJsonAsync("/api/v1/me/privacy", new { watchers = new { mallory = new { tier = "Blocked" } } })).EnsureSuccessStatusCode();
+        (await anna.PutAsJsonAsync("/api/v1/me/devices/laptop", new
+        {
+            kind = "Desktop", ttlSeconds = 3600, location = new { country = "DE", city = "Berlin", building = "HQ", room = "3.14" },
+        })).EnsureSuccessStatusCode();
+        await using var erik = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["erik"]); // same team
+        await using var mallory = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["mallory"]);
+        Assert.Equal("HQ", (await erik.Watch("anna")).Single().Location?.GetProperty("building").GetString());
+        var blockedFirst = (await mallory.Watch("anna")).Single();
+
+        // Unrelated rule changes and appear offline for colleagues only.
+        (await anna.PutAsJsonAsync("/api/v1/me/privacy", new
+        {
+            watchers = new { mallory = new { tier = "Blocked" } },
+            tiers = new { External = new { any = new { note = false } } },
+            appearOfflineTiers = new[] { "Colleague" },
+        })).EnsureSuccessStatusCode();
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Offline" })).EnsureSuccessStatusCode();
+
+        // The team is exempt from appear offline: it still sees her, at team precision.
+        var team = await Get(As("erik"), "/api/v1/presence/anna");
+        Assert.Equal("Available", team.GetProperty("availability").GetString());
+        Assert.Equal("HQ", team.GetProperty("location").GetProperty("building").GetString());
+        Assert.Equal("Offline", (await Get(As("bob"), "/api/v1/presence/anna")).GetProperty("availability").GetString());
+        Assert.All(erik.Received, v => Assert.NotEqual("Offline", v.Availability));
+
+        // The blocked watcher learns nothing: no new event, the same sequence everywhere.
+        (await anna.DeleteAsync("/api/v1/me/status")).EnsureSuccessStatusCode();
+        await Eventually.True(async () => (await Get(As("bob"), "/api/v1/presence/anna")).GetProperty("availability").GetString() == "Available");
+        Assert.Empty(mallory.Received);
+        Assert.Equal(blockedFirst.Sequence, (await Get(As("mallory"), "/api/v1/presence/anna")).GetProperty("sequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_revoked_watcher_cannot_subscribe_again_without_the_persons_approval()
+    {
+        using var anna = As("anna");
+        using var bob = As("bob");
+        Assert.Equal("Approved", (await (await bob.PutAsync("/api/v1/me/contacts/anna", null)).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("subscription").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await anna.DeleteAsync("/api/v1/me/watchers/bob")).StatusCode);
+        Assert.Equal("Unknown", (await Get(bob, "/api/v1/presence/anna")).GetProperty("availability").GetString());
+        var again = await (await bob.PutAsync("/api/v1/me/contacts/anna", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Pending", again.GetProperty("subscription").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await anna.PostAsync("/api/v1/me/watchers/bob/approve", null)).StatusCode);
+        Assert.NotEqual("Unknown", (await Get(bob, "/api/v1/presence/anna")).GetProperty("availability").GetString());
+    }
+
     private static JsonElement Room(JsonElement view) =>
         view.GetProperty("location") is { ValueKind: JsonValueKind.Object } l && l.TryGetProperty("room", out var r) && r.ValueKind != JsonValueKind.Null ? r : default;
 
