@@ -95,7 +95,7 @@ public static class FanoutBenchmark
             // The measured phase.
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            var process = Process.GetCurrentProcess();
+            using var process = Process.GetCurrentProcess();
             process.Refresh();
             var cpu0 = process.TotalProcessorTime;
             var alloc0 = GC.GetTotalAllocatedBytes(precise: false);

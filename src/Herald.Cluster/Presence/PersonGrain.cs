@@ -3,6 +3,7 @@ using Herald.Cluster.Directory;
 using Herald.Cluster.Privacy;
 using Herald.Core.Model;
 using Herald.Core.Presence;
+using Herald.Core.Reachability;
 using Herald.Core.Privacy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -510,6 +511,73 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
 
     /// <inheritdoc />
     public Task PolicyChanged() => Recompute(broadcast: true);
+
+    /// <inheritdoc />
+    public Task<ReachPreferences> GetReachPreferences() => Task.FromResult(_state.State.Reach ?? ReachPreferences.Default);
+
+    /// <inheritdoc />
+    public async Task SetReachPreferences(ReachPreferences preferences)
+    {
+        ArgumentNullException.ThrowIfNull(preferences);
+        var previous = _state.State.Reach;
+        _state.State.Reach = preferences;
+        try
+        {
+            await WriteState();
+        }
+        catch
+        {
+            _state.State.Reach = previous;
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ReachAnswer> Reach(string askerId, Urgency urgency, string channel)
+    {
+        await EnsureFresh();
+        var now = _time.GetUtcNow();
+        DisclosureDecision decision;
+        if (askerId == Id)
+        {
+            decision = SelfDecision();
+        }
+        else
+        {
+            await EnsureTiers([askerId]);
+            decision = Decide(askerId, now);
+            Audit(askerId, "reach", channel, decision);
+        }
+        var plan = ReachPlanner.Plan(ReachInputFor(decision, urgency, now));
+        return new ReachAnswer(ViewFor(decision.Key), plan);
+    }
+
+    /// <inheritdoc />
+    public async Task<RouteDecision> Route(string? callerId, Urgency urgency)
+    {
+        await EnsureFresh();
+        var now = _time.GetUtcNow();
+        if (callerId is not null)
+        {
+            await EnsureTiers([callerId]);
+        }
+        var tier = callerId is null ? RelationshipTier.External : callerId == Id ? RelationshipTier.Trusted : TierOf(callerId);
+        // A call is not a subscription: the caller's tier decides what the answer may reveal.
+        var decision = PolicyEngine.Decide(new PolicyInput(_org, Privacy, tier, callerId, false, SubscriptionStatus.Approved,
+            PolicyEngine.ContextOf(_presence!), _presence!.AppearOffline && _org.AppearOfflineAllowed, _state.State.Grants, now));
+        var result = RouteDecider.Decide(ReachInputFor(decision, urgency, now));
+        _audit.Append(new AuditEntry(now, Id, callerId ?? "(unknown caller)", "route", "pbx", $"{result.Action}: {result.Announcement}",
+            $"tier={tier}; context={decision.Context}; urgency={urgency}"));
+        return result;
+    }
+
+    private ReachInput ReachInputFor(DisclosureDecision decision, Urgency urgency, DateTimeOffset now)
+    {
+        // An asker exempt from a narrowed appear offline is planned against the real presence.
+        var presence = decision.Key.Mode == ViewMode.Normal && _presence!.AppearOffline && _unhidden is not null ? _unhidden : _presence!;
+        return new ReachInput(_profile, presence, _state.State.Reach ?? ReachPreferences.Default, decision.Tier, decision.Key,
+            _org.BreakThroughTiers ?? ReachInput.AnyTierMayBreakThrough, urgency, now);
+    }
 
     /// <inheritdoc />
     public Task UnwatchFromSilo(SiloAddress silo, IReadOnlyList<string>? watcherIds)

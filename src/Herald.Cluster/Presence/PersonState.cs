@@ -30,6 +30,9 @@ public sealed class PersonState
 
     /// <summary>Subscriptions of watchers to this person.</summary>
     [Id(7)] public Dictionary<string, WatcherRecord> Watchers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Preferred contact methods with conditions (null = defaults).</summary>
+    [Id(8)] public Herald.Core.Reachability.ReachPreferences? Reach { get; set; }
 }
 
 /// <summary>A watcher's subscription to a person.</summary>

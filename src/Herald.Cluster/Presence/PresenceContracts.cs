@@ -1,5 +1,6 @@
 using Herald.Core.Model;
 using Herald.Core.Privacy;
+using Herald.Core.Reachability;
 using Orleans.Concurrency;
 
 namespace Herald.Cluster.Presence;
@@ -41,6 +42,10 @@ public sealed record PresenceBroadcast(
     /// <summary>Watchers of the receiving silo whose disclosure changed (policy, context, grants), with their new views.</summary>
     [Id(3)] public IReadOnlyList<WatchGrant>? Rekeys { get; init; }
 }
+
+/// <summary>A reach answer: the asker's view of the person and the plan.</summary>
+[GenerateSerializer, Immutable, Alias("herald.ReachAnswer")]
+public sealed record ReachAnswer([property: Id(0)] PresenceView View, [property: Id(1)] ReachPlan Plan);
 
 /// <summary>What a watcher is told about a subscription request.</summary>
 public enum SubscriptionAnswer
@@ -187,6 +192,25 @@ public interface IPersonGrain : IGrainWithStringKey
     /// <summary>The person revokes a watcher; false when unknown.</summary>
     [Alias("RevokeWatcher")]
     Task<bool> RevokeWatcher(string watcherId);
+
+    /// <summary>The person's reachability preferences.</summary>
+    [Alias("GetReachPreferences")]
+    Task<ReachPreferences> GetReachPreferences();
+
+    /// <summary>Replaces the person's reachability preferences (already validated).</summary>
+    [Alias("SetReachPreferences")]
+    Task SetReachPreferences(ReachPreferences preferences);
+
+    /// <summary>How <paramref name="askerId"/> may reach this person now: ordered options, filtered by the policy, audited.</summary>
+    [Alias("Reach")]
+    Task<ReachAnswer> Reach(string askerId, Urgency urgency, string channel);
+
+    /// <summary>
+    /// A ring / forward / voicemail / busy decision for a call from <paramref name="callerId"/> (null: an unknown
+    /// caller, treated as External), saying no more than the caller may know; audited.
+    /// </summary>
+    [Alias("Route")]
+    Task<RouteDecision> Route(string? callerId, Urgency urgency);
 
     /// <summary>The organization policy changed: re-decide every disclosure.</summary>
     [Alias("PolicyChanged")]

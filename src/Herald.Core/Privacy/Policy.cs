@@ -137,6 +137,11 @@ public sealed record OrgPolicy(
         180,
         WorkHours.Default);
 
+    /// <summary>
+    /// The tiers whose urgent calls a person may let break through Do not disturb (null: every tier but Blocked).
+    /// </summary>
+    [Id(7)] public IReadOnlyList<RelationshipTier>? BreakThroughTiers { get; init; }
+
     /// <summary>The ceiling of <paramref name="tier"/> as a complete disclosure (everything where none is set).</summary>
     public int CeilingOf(RelationshipTier tier, DisclosureField field) =>
         Ceiling.TryGetValue(tier, out var r) && r.Get(field) is { } v ? v : DisclosureFields.MaxLevel(field);

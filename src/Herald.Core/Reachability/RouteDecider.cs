@@ -71,7 +71,13 @@ public static class RouteDecider
             case Availability.Busy or Availability.DoNotDisturb:
                 var until = ReachPlanner.AvailableAgainAt(input, view);
                 var announcement = $"{name} {Doing(seen, view.Activity)}{(until is { } u ? " until " + Clock(u, input) : "")}";
-                return new RouteDecision(RouteAction.Busy, null, announcement, $"{ReachWording.State(seen)} — busy signal");
+                // Engaged right now (a call, a meeting, presenting): a busy answer. Plain Do not disturb or focus
+                // time: the call goes to voicemail rather than signalling busy.
+                var engaged = seen == Availability.Busy || input.Presence.Activity is Activity.InACall or Activity.InAConferenceCall
+                    or Activity.InAMeeting or Activity.Presenting;
+                return engaged
+                    ? new RouteDecision(RouteAction.Busy, null, announcement, $"{ReachWording.State(seen)} — busy signal")
+                    : new RouteDecision(RouteAction.Voicemail, null, announcement, $"{ReachWording.State(seen)} — voicemail");
             case Availability.Away:
                 return new RouteDecision(RouteAction.Voicemail, null, $"{name} is away", "Away — voicemail");
             case Availability.BeRightBack:

@@ -14,7 +14,7 @@ namespace Herald.Server.Apis;
 /// with every error named by row and field, and nothing is written.
 /// </summary>
 public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains, IMemoryCache cache,
-    IOptions<HeraldOptions> options)
+    IOptions<HeraldOptions> options, PhoneNumbers phones)
 {
     /// <summary>Validates and writes; <paramref name="single"/> returns the person instead of counts.</summary>
     public async Task<IResult> Write(IReadOnlyList<PersonInput?> inputs, CancellationToken ct, bool single = false)
@@ -41,6 +41,7 @@ public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accoun
         var ids = people.Select(p => p.Profile.Id).ToList();
         var existing = (await directory.GetPeople(ids, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var created = await directory.UpsertPeople([.. people.Select(p => p.Profile)], ct);
+        phones.Invalidate();
         var iterations = options.Value.Auth.PasswordIterations;
         foreach (var (profile, password, roles) in people)
         {

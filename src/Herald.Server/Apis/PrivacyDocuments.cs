@@ -201,6 +201,7 @@ public static class PrivacyDocuments
         var minimum = new Dictionary<RelationshipTier, SubscriptionHandling>();
         var retention = d.AuditRetentionDays;
         var workHours = d.DefaultWorkHours;
+        List<RelationshipTier>? breakThrough = null;
         foreach (var prop in doc.EnumerateObject())
         {
             switch (prop.Name)
@@ -259,8 +260,29 @@ public static class PrivacyDocuments
                 case "defaultWorkHours":
                     workHours = ParseWorkHours(prop.Value, "defaultWorkHours", v) ?? workHours;
                     break;
+                case "breakThroughTiers":
+                    if (prop.Value.ValueKind == JsonValueKind.Array)
+                    {
+                        breakThrough = [];
+                        foreach (var e in prop.Value.EnumerateArray())
+                        {
+                            if (e.ValueKind == JsonValueKind.String && ParseEnum<RelationshipTier>(e.GetString()!, "breakThroughTiers", v) is { } t)
+                            {
+                                breakThrough.Add(t);
+                            }
+                            else if (e.ValueKind != JsonValueKind.String)
+                            {
+                                v.Add("breakThroughTiers", "must be tier names");
+                            }
+                        }
+                    }
+                    else if (prop.Value.ValueKind != JsonValueKind.Null)
+                    {
+                        v.Add("breakThroughTiers", "must be an array of tier names or null (every tier but Blocked)");
+                    }
+                    break;
                 default:
-                    v.Add(prop.Name, "unknown property (ceiling, floor, appearOfflineAllowed, subscriptionDefaults, subscriptionMinimum, auditRetentionDays, defaultWorkHours)");
+                    v.Add(prop.Name, "unknown property (ceiling, floor, appearOfflineAllowed, subscriptionDefaults, subscriptionMinimum, auditRetentionDays, defaultWorkHours, breakThroughTiers)");
                     break;
             }
         }
@@ -280,7 +302,7 @@ public static class PrivacyDocuments
                 }
             }
         }
-        return v.Ok ? new OrgPolicy(ceiling, floor, appearOffline, defaults, minimum, retention, workHours) : null;
+        return v.Ok ? new OrgPolicy(ceiling, floor, appearOffline, defaults, minimum, retention, workHours) { BreakThroughTiers = breakThrough } : null;
     }
 
     /// <summary>Writes the organization policy document.</summary>
@@ -296,6 +318,7 @@ public static class PrivacyDocuments
             ["subscriptionMinimum"] = p.SubscriptionMinimum.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString()),
             ["auditRetentionDays"] = p.AuditRetentionDays,
             ["defaultWorkHours"] = AdminApi.ToDto(p.DefaultWorkHours),
+            ["breakThroughTiers"] = p.BreakThroughTiers?.Select(t => t.ToString()).ToList(),
         };
     }
 

@@ -67,6 +67,7 @@ public static class HeraldServer
         builder.Services.AddSingleton<LiveConnections>();
         builder.Services.AddSingleton<PresenceReader>();
         builder.Services.AddSingleton<PeopleWriter>();
+        builder.Services.AddSingleton<PhoneNumbers>();
         builder.Services.AddSingleton<PresencePump>();
         builder.Services.AddSingleton<DeviceLeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
@@ -99,6 +100,7 @@ public static class HeraldServer
         app.MapAdminApi();
         app.MapApiKeysApi();
         app.MapPrivacyApi();
+        app.MapReachApi();
         app.MapEventsApi();
         app.MapHub<PresenceHub>("/hubs/presence").RequireAuthorization(HeraldPolicies.Person);
         return app;

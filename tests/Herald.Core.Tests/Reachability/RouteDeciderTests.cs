@@ -129,32 +129,32 @@ public sealed class RouteDeciderTests
     }
 
     [Fact]
-    public void Do_not_disturb_urgent_from_team_without_break_through_is_busy_as_for_a_normal_call()
+    public void Do_not_disturb_urgent_from_team_without_break_through_goes_to_voicemail_as_for_a_normal_call()
     {
         var prefs = TeamBreaksThrough with { BreakThroughTiers = [] };
 
         var urgent = RouteDecider.Decide(Ask(DoNotDisturb(), RelationshipTier.Team, prefs, Urgency.Urgent));
         var normal = RouteDecider.Decide(Ask(DoNotDisturb(), RelationshipTier.Team, prefs));
 
-        Assert.Equal(RouteAction.Busy, urgent.Action);
+        Assert.Equal(RouteAction.Voicemail, urgent.Action);
         Assert.Equal(normal, urgent);
     }
 
     [Fact]
-    public void Do_not_disturb_urgent_from_team_is_busy_when_the_organization_forbids_break_through()
+    public void Do_not_disturb_urgent_from_team_goes_to_voicemail_when_the_organization_forbids_break_through()
     {
         var decision = RouteDecider.Decide(Ask(DoNotDisturb(), RelationshipTier.Team, TeamBreaksThrough, Urgency.Urgent,
             organization: [RelationshipTier.Trusted]));
 
-        Assert.Equal(RouteAction.Busy, decision.Action);
+        Assert.Equal(RouteAction.Voicemail, decision.Action);
     }
 
     [Fact]
-    public void Do_not_disturb_normal_call_from_team_is_busy_even_with_break_through()
+    public void Do_not_disturb_normal_call_from_team_goes_to_voicemail_even_with_break_through()
     {
         var decision = RouteDecider.Decide(Ask(DoNotDisturb(), RelationshipTier.Team, TeamBreaksThrough));
 
-        Assert.Equal(RouteAction.Busy, decision.Action);
+        Assert.Equal(RouteAction.Voicemail, decision.Action);
         Assert.Equal("Anna does not want to be disturbed until 12:00", decision.Announcement);
     }
 
@@ -165,7 +165,7 @@ public sealed class RouteDeciderTests
 
         var decision = RouteDecider.Decide(Ask(DoNotDisturb(), RelationshipTier.Team, prefs, Urgency.Urgent));
 
-        Assert.Equal(RouteAction.Busy, decision.Action);
+        Assert.Equal(RouteAction.Voicemail, decision.Action);
     }
 
     [Fact]
