@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Herald.Cluster.Huddles;
 using Herald.Cluster.Presence;
 using Herald.Core.Privacy;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,14 @@ public interface IPresenceSink
     /// sequence is not above the last it delivered for that person.
     /// </summary>
     void Deliver(PresenceView view);
+
+    /// <summary>
+    /// Takes an event for <see cref="WatcherId"/> (e.g. a huddle invitation), for sinks attached with
+    /// <see cref="SiloPresenceHub.Attach"/>. Must not block; events are never coalesced away. The default drops it.
+    /// </summary>
+    void DeliverEvent(UserEvent e)
+    {
+    }
 }
 
 /// <summary>
@@ -29,6 +38,9 @@ public interface IPresenceSink
 /// every local sink, picking each sink's view by its watcher's disclosure key. Registrations are leases renewed
 /// every <see cref="PresenceOptions.SiloWatchRenewal"/>, which also re-creates them when a person's grain
 /// reactivated elsewhere after a node loss, and catches up any change missed meanwhile.
+/// It is also the silo's end of the user-event channel: attached sinks are indexed by watcher, the people with
+/// connections here are registered (as leases, renewed on the same period) with the <see cref="IUserLocatorGrain"/>,
+/// and <see cref="OnUserEvent"/> hands an event to every local sink of its person.
 /// </summary>
 public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
 {
@@ -43,6 +55,10 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     private readonly Lock _refLock = new();
     private ISiloPresenceObserver? _selfRef;
     private long _deliveries;
+    private readonly Lock _connectedLock = new();
+    private readonly Dictionary<string, List<IPresenceSink>> _connected = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _locatorGate = new(1, 1);
+    private bool _registeredAny;
 
     /// <summary>Creates the hub.</summary>
     public SiloPresenceHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<PresenceOptions> options, ILogger<SiloPresenceHub> logger)
@@ -142,6 +158,126 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="sink"/> receive the events of its watcher (<see cref="IPresenceSink.DeliverEvent"/>) until
+    /// <see cref="Detach"/>. The first sink of a person on this silo registers the person with the locator; a failed
+    /// registration is logged and retried by the renewal.
+    /// </summary>
+    public async Task Attach(IPresenceSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        bool first;
+        lock (_connectedLock)
+        {
+            first = !_connected.TryGetValue(sink.WatcherId, out var sinks);
+            if (first)
+            {
+                _connected[sink.WatcherId] = sinks = [];
+            }
+            if (!sinks!.Contains(sink))
+            {
+                sinks.Add(sink);
+            }
+        }
+        if (first)
+        {
+            await RegisterConnected([sink.WatcherId], replace: false, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Stops the events of <paramref name="sink"/>. The locator forgets the person at the next renewal (an event sent
+    /// here meanwhile finds no sink and is dropped).
+    /// </summary>
+    public void Detach(IPresenceSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        lock (_connectedLock)
+        {
+            if (_connected.TryGetValue(sink.WatcherId, out var sinks) && sinks.Remove(sink) && sinks.Count == 0)
+            {
+                _connected.Remove(sink.WatcherId);
+            }
+        }
+    }
+
+    /// <summary>Number of people with attached sinks on this silo.</summary>
+    public int ConnectedPeople
+    {
+        get
+        {
+            lock (_connectedLock)
+            {
+                return _connected.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task OnUserEvent(UserEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        IPresenceSink[] targets;
+        lock (_connectedLock)
+        {
+            if (!_connected.TryGetValue(e.UserId, out var sinks))
+            {
+                return Task.CompletedTask;
+            }
+            targets = [.. sinks];
+        }
+        foreach (var sink in targets)
+        {
+            try
+            {
+                sink.DeliverEvent(e);
+            }
+            catch (Exception ex)
+            {
+                LogSinkEventFailed(ex, e.UserId);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Renews this silo's lease with the user locator: its set of connected people becomes exactly the current one.
+    /// </summary>
+    public Task RenewConnected(CancellationToken ct) => RegisterConnected(null, replace: true, ct);
+
+    /// <summary>
+    /// One locator call at a time from this silo, so that a renewal (whose set is read inside the gate) can never
+    /// overtake a later registration and drop a person who just connected.
+    /// </summary>
+    private async Task RegisterConnected(IReadOnlyList<string>? userIds, bool replace, CancellationToken ct)
+    {
+        await _locatorGate.WaitAsync(ct);
+        try
+        {
+            if (userIds is null)
+            {
+                lock (_connectedLock)
+                {
+                    userIds = [.. _connected.Keys];
+                }
+                if (userIds.Count == 0 && !_registeredAny)
+                {
+                    return;
+                }
+            }
+            await _grains.GetGrain<IUserLocatorGrain>(UserLocatorGrain.Key).Register(_silo.SiloAddress, SelfRef, userIds, replace);
+            _registeredAny = replace ? userIds.Count > 0 : _registeredAny || userIds.Count > 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogLocatorFailed(ex);
+        }
+        finally
+        {
+            _locatorGate.Release();
+        }
+    }
+
     /// <inheritdoc />
     public Task OnPresence(PresenceBroadcast broadcast)
     {
@@ -206,6 +342,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                 _selfRef = null;
             }
         }
+        _locatorGate.Dispose();
     }
 
     private void Apply(string userId, Watched entry, IReadOnlyList<WatchGrant> grants, bool deliver)
@@ -337,6 +474,12 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "A sink failed to take a view of {PersonId}")]
     private partial void LogSinkFailed(Exception ex, string personId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A sink failed to take an event for {PersonId}")]
+    private partial void LogSinkEventFailed(Exception ex, string personId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering this silo's connected people with the user locator failed; retrying next round")]
+    private partial void LogLocatorFailed(Exception ex);
+
     private sealed class Watched
     {
         public Lock Lock { get; } = new();
@@ -366,6 +509,7 @@ public sealed class SiloPresenceRenewal(SiloPresenceHub hub) : BackgroundService
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await hub.RenewAll(stoppingToken);
+                await hub.RenewConnected(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

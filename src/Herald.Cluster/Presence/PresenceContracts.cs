@@ -106,7 +106,18 @@ public interface ISiloPresenceObserver : IGrainObserver
     /// <summary>Delivers changed views of one person.</summary>
     [OneWay, Alias("OnPresence")]
     Task OnPresence(PresenceBroadcast broadcast);
+
+    /// <summary>
+    /// Delivers an event for one person (e.g. a huddle invitation) to their live connections on this silo. The default
+    /// does nothing, for observers that only take presence.
+    /// </summary>
+    [OneWay, Alias("OnUserEvent")]
+    Task OnUserEvent(UserEvent e) => Task.CompletedTask;
 }
+
+/// <summary>An event for one person's live connections: <see cref="Type"/> (e.g. <c>huddle.invited</c>) and a JSON object.</summary>
+[GenerateSerializer, Immutable, Alias("herald.UserEvent")]
+public sealed record UserEvent([property: Id(0)] string UserId, [property: Id(1)] string Type, [property: Id(2)] string Json);
 
 /// <summary>One grain per person: holds their sources, computes the aggregate and fans it out.</summary>
 [Alias("herald.IPersonGrain")]

@@ -16,7 +16,9 @@ namespace Herald.Server.Live;
 /// Server-Sent Events at <c>GET /api/v1/events?watch=a,b,c</c>: event type <c>presence</c>, data = one view
 /// (JSON), id = <c>userId:sequence</c>. A (re)connected stream starts with the current view of every watched
 /// person; with <c>Last-Event-ID</c> or <c>?since=userId:seq,…</c> it skips those that have not moved past what
-/// the client already has. A <c>ping</c> event is sent after 15 s of silence.
+/// the client already has. A <c>ping</c> event is sent after 15 s of silence. Events for the connected person
+/// come as event type <c>huddle</c> (data = the event object <c>{type, huddle}</c>, no id: they do not move the
+/// presence cursor).
 /// </summary>
 public static class EventsApi
 {
@@ -63,6 +65,7 @@ public static class EventsApi
     {
         try
         {
+            await live.Open(connection);
             var snapshot = await live.Watch(connection, ids);
             foreach (var view in snapshot.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId)))
             {
@@ -87,6 +90,10 @@ public static class EventsApi
                 foreach (var view in connection.TakeAll())
                 {
                     yield return Item(view, json);
+                }
+                foreach (var e in connection.TakeEvents())
+                {
+                    yield return new SseItem<string>(e.Json, PresencePump.MessageName(e.Type));
                 }
             }
         }

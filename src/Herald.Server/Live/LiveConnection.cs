@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
 using Herald.Cluster.Fanout;
+using Herald.Cluster.Presence;
 using Herald.Core.Presence;
 using Herald.Core.Privacy;
 
 namespace Herald.Server.Live;
 
 /// <summary>
-/// One live connection (SignalR or SSE): a coalescing outbox (newest view per person, never out of order) and
-/// the set of people it watches. The fan-out path only offers views; the connection's own loop writes them in
-/// batches, so a slow client never blocks anyone else.
+/// One live connection (SignalR or SSE): a coalescing outbox (newest view per person, never out of order), an
+/// event queue for its watcher's own events (huddles; never coalesced, bounded at <see cref="MaxPendingEvents"/>
+/// with the oldest dropped and counted), and the set of people it watches. The fan-out path only offers views and
+/// events; the connection's own loop writes them in batches, so a slow client never blocks anyone else.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim needs disposal only when its wait handle is used; it never is here.")]
 public sealed class LiveConnection : IPresenceSink
@@ -16,6 +18,11 @@ public sealed class LiveConnection : IPresenceSink
     private readonly LatestStateMailbox<PresenceView> _outbox = new(v => v.UserId, v => v.Sequence);
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly Lock _lock = new();
+    private readonly Queue<UserEvent> _events = new();
+    private long _droppedEvents;
+
+    /// <summary>Most events kept for a connection that does not keep up; older ones are dropped.</summary>
+    public const int MaxPendingEvents = 1000;
 
     /// <summary>Creates a connection for <paramref name="watcherId"/>.</summary>
     public LiveConnection(string id, string watcherId)
@@ -42,7 +49,50 @@ public sealed class LiveConnection : IPresenceSink
         }
     }
 
-    /// <summary>Waits until views are pending or <paramref name="timeout"/> passes; false on timeout.</summary>
+    /// <inheritdoc />
+    public void DeliverEvent(UserEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        lock (_events)
+        {
+            if (_events.Count >= MaxPendingEvents)
+            {
+                _events.Dequeue();
+                _droppedEvents++;
+            }
+            _events.Enqueue(e);
+        }
+        Signal();
+    }
+
+    /// <summary>Takes all pending events, oldest first.</summary>
+    public IReadOnlyList<UserEvent> TakeEvents()
+    {
+        lock (_events)
+        {
+            if (_events.Count == 0)
+            {
+                return [];
+            }
+            var all = _events.ToArray();
+            _events.Clear();
+            return all;
+        }
+    }
+
+    /// <summary>Events dropped because more than <see cref="MaxPendingEvents"/> were pending.</summary>
+    public long DroppedEvents
+    {
+        get
+        {
+            lock (_events)
+            {
+                return _droppedEvents;
+            }
+        }
+    }
+
+    /// <summary>Waits until views or events are pending or <paramref name="timeout"/> passes; false on timeout.</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 
     /// <summary>Takes all pending views.</summary>
@@ -66,6 +116,9 @@ public sealed class LiveConnection : IPresenceSink
 /// <summary>Starts and stops watching on behalf of live connections, through the silo's fan-out hub.</summary>
 public sealed class LiveConnections(SiloPresenceHub hub)
 {
+    /// <summary>A connection opened: it receives its watcher's events from now on, from any silo.</summary>
+    public Task Open(LiveConnection connection) => hub.Attach(connection);
+
     /// <summary>Starts watching <paramref name="userIds"/>; returns their current views.</summary>
     public async Task<IReadOnlyList<PresenceView>> Watch(LiveConnection connection, IReadOnlyCollection<string> userIds)
     {
@@ -97,6 +150,7 @@ public sealed class LiveConnections(SiloPresenceHub hub)
     public void Close(LiveConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        hub.Detach(connection);
         Unwatch(connection, [.. connection.Watching.Keys]);
     }
 }

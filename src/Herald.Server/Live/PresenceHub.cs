@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Herald.Cluster.Directory;
 using Herald.Cluster.Presence;
 using Herald.Core.Model;
@@ -15,7 +16,8 @@ namespace Herald.Server.Live;
 /// SignalR hub at <c>/hubs/presence</c>. Clients call <c>Watch(userIds)</c> / <c>WatchFrom(known)</c> /
 /// <c>Unwatch(userIds)</c> and receive <c>presence</c> messages: arrays of views, each with its sequence number.
 /// After a reconnect, <c>WatchFrom</c> with the last sequence seen per person returns exactly the views that
-/// moved on, so nothing is missed and nothing repeats.
+/// moved on, so nothing is missed and nothing repeats. Events for the connected person arrive as messages named
+/// after their kind (<c>huddle</c>: one event object <c>{type, huddle}</c> each).
 /// </summary>
 public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, PresencePump pump,
     IGrainFactory grains, DeviceLeaseKeeper keeper) : Hub
@@ -24,12 +26,13 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
     public static readonly TimeSpan ConnectionDeviceTtl = TimeSpan.FromSeconds(60);
 
     /// <inheritdoc />
-    public override Task OnConnectedAsync()
+    public override async Task OnConnectedAsync()
     {
         var connection = new LiveConnection(Context.ConnectionId, Context.User!.UserIdOf());
         Context.Items[typeof(LiveConnection)] = connection;
         pump.Start(connection, Context.ConnectionAborted);
-        return base.OnConnectedAsync();
+        await live.Open(connection);
+        await base.OnConnectedAsync();
     }
 
     /// <inheritdoc />
@@ -115,8 +118,9 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
 }
 
 /// <summary>
-/// Writes each SignalR connection's pending views as one <c>presence</c> message per batch, from one async loop
-/// per connection (no thread per connection).
+/// Writes each SignalR connection's pending views as one <c>presence</c> message per batch, and each pending event
+/// as one message named after its kind (<c>huddle.updated</c> → <c>huddle</c>, the event's JSON object as payload),
+/// from one async loop per connection (no thread per connection).
 /// </summary>
 public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<PresencePump> logger)
 {
@@ -142,6 +146,10 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
                 {
                     await hub.Clients.Client(connection.Id).SendAsync("presence", batch, aborted);
                 }
+                foreach (var e in connection.TakeEvents())
+                {
+                    await hub.Clients.Client(connection.Id).SendAsync(MessageName(e.Type), JsonSerializer.Deserialize<JsonElement>(e.Json), aborted);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -157,6 +165,9 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
             _loops.TryRemove(connection.Id, out _);
         }
     }
+
+    /// <summary>The client method of an event type: its kind, the part before the first dot.</summary>
+    internal static string MessageName(string type) => type.IndexOf('.', StringComparison.Ordinal) is > 0 and var i ? type[..i] : type;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pump of connection {ConnectionId} failed")]
     private partial void LogPumpFailed(Exception ex, string connectionId);
