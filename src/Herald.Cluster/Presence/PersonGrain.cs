@@ -562,8 +562,11 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
             await EnsureTiers([callerId]);
         }
         var tier = callerId is null ? RelationshipTier.External : callerId == Id ? RelationshipTier.Trusted : TierOf(callerId);
-        // A call is not a subscription: the caller's tier decides what the answer may reveal.
-        var decision = PolicyEngine.Decide(new PolicyInput(_org, Privacy, tier, callerId, false, SubscriptionStatus.Approved,
+        // A call is not a subscription: the caller's tier decides what the answer may reveal — unless the person
+        // denied, revoked or polite-blocked this caller, which holds for calls too.
+        var subscription = callerId is not null && _state.State.Watchers.TryGetValue(callerId, out var rec)
+            && rec.Status is SubscriptionStatus.Denied or SubscriptionStatus.PoliteBlocked ? rec.Status : SubscriptionStatus.Approved;
+        var decision = PolicyEngine.Decide(new PolicyInput(_org, Privacy, tier, callerId, false, subscription,
             PolicyEngine.ContextOf(_presence!), _presence!.AppearOffline && _org.AppearOfflineAllowed, _state.State.Grants, now));
         var result = RouteDecider.Decide(ReachInputFor(decision, urgency, now));
         _audit.Append(new AuditEntry(now, Id, callerId ?? "(unknown caller)", "route", "pbx", $"{result.Action}: {result.Announcement}",

@@ -10,7 +10,7 @@ namespace Herald.Core.Reachability;
 /// <remarks>
 /// <para>
 /// The decision follows the person as the caller may see them (the same <see cref="DisclosurePolicy"/> view as the
-/// reach plan): Available → ring the preferred phone; Busy or DoNotDisturb → busy with an announcement;
+/// reach plan): Available → ring the preferred phone; Busy, or DoNotDisturb while visibly in a call, meeting or presenting → busy; plain DoNotDisturb → voicemail with an announcement;
 /// Away / BeRightBack / Offline → voicemail; off work, outside work hours or on a day off → voicemail
 /// ("… is off work"). An asker the person appears offline to gets exactly what a really offline person gives.
 /// </para>
@@ -73,7 +73,8 @@ public static class RouteDecider
                 var announcement = $"{name} {Doing(seen, view.Activity)}{(until is { } u ? " until " + Clock(u, input) : "")}";
                 // Engaged right now (a call, a meeting, presenting): a busy answer. Plain Do not disturb or focus
                 // time: the call goes to voicemail rather than signalling busy.
-                var engaged = seen == Availability.Busy || input.Presence.Activity is Activity.InACall or Activity.InAConferenceCall
+                // Judged on what the caller may see, so the choice itself reveals nothing more.
+                var engaged = seen == Availability.Busy || view.Activity is Activity.InACall or Activity.InAConferenceCall
                     or Activity.InAMeeting or Activity.Presenting;
                 return engaged
                     ? new RouteDecision(RouteAction.Busy, null, announcement, $"{ReachWording.State(seen)} — busy signal")

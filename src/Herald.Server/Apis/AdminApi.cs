@@ -94,7 +94,7 @@ public static class AdminApi
     }
 
     private static async Task<IResult> DeletePerson(string userId, IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains,
-        IMemoryCache cache, CancellationToken ct)
+        IMemoryCache cache, PhoneNumbers phones, CancellationToken ct)
     {
         if (!Validation.IsId(userId))
         {
@@ -107,6 +107,7 @@ public static class AdminApi
         var deleted = await directory.DeletePerson(userId, ct);
         var accountDeleted = await accounts.DeleteAccount(userId, ct);
         HeraldAuthHandler.Evict(cache, userId);
+        phones.Invalidate();
         if (!deleted && !accountDeleted)
         {
             return Problems.NotFound($"No person '{userId}'.");

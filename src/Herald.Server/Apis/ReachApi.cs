@@ -79,7 +79,7 @@ public static class ReachApi
         {
             return Problems.Field("body", "is required: {rules:[…], breakThroughTiers:[…]}");
         }
-        prefs = prefs with { Rules = prefs.Rules ?? [], BreakThroughTiers = prefs.BreakThroughTiers ?? [] };
+        prefs = prefs with { Rules = prefs.Rules ?? [], BreakThroughTiers = prefs.BreakThroughTiers ?? ReachPreferences.Default.BreakThroughTiers };
         var problems = ReachPreferences.Validate(prefs);
         if (problems.Count > 0)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Herald.Cluster.Fanout;
 using Herald.Cluster.Presence;
 using Herald.Core.Presence;
@@ -18,6 +19,8 @@ public sealed class LiveConnection : IPresenceSink
     private readonly LatestStateMailbox<PresenceView> _outbox = new(v => v.UserId, v => v.Sequence);
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly Lock _lock = new();
+    private static readonly Counter<long> DroppedEventsCounter = new Meter("Herald.Presence")
+        .CreateCounter<long>("herald.live.events.dropped", description: "Events dropped from connections that did not keep up");
     private readonly Queue<UserEvent> _events = new();
     private long _droppedEvents;
 
@@ -59,6 +62,7 @@ public sealed class LiveConnection : IPresenceSink
             {
                 _events.Dequeue();
                 _droppedEvents++;
+                DroppedEventsCounter.Add(1);
             }
             _events.Enqueue(e);
         }
