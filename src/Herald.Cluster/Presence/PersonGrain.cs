@@ -513,6 +513,66 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     public Task PolicyChanged() => Recompute(broadcast: true);
 
     /// <inheritdoc />
+    public async Task<PublishOutcome> PublishActivity(string integrationId, string integrationName, Herald.Core.Model.Activity activity, ActivityAction action, TimeSpan ttl)
+    {
+        if (_state.State.RevokedIntegrations.Contains(integrationId, StringComparer.Ordinal))
+        {
+            return PublishOutcome.Revoked;
+        }
+        var now = _time.GetUtcNow();
+        var key = $"{integrationId}/{activity}";
+        var live = _leases.TryGetValue(key, out var lease) && lease.IsLive(now);
+        switch (action)
+        {
+            case ActivityAction.Start:
+                _leases[key] = new ActivityLease(integrationId, integrationName, activity, live ? lease!.StartedAt : now, now + ttl);
+                break;
+            case ActivityAction.Renew when live:
+                _leases[key] = lease! with { ExpiresAt = now + ttl };
+                break;
+            case ActivityAction.End when live:
+                _leases.Remove(key);
+                break;
+            default:
+                return PublishOutcome.NotRunning;
+        }
+        await Recompute(broadcast: true);
+        return PublishOutcome.Applied;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<IntegrationInfo>> GetIntegrations()
+    {
+        var now = _time.GetUtcNow();
+        var live = _leases.Values.Where(l => l.IsLive(now)).GroupBy(l => l.IntegrationId)
+            .Select(g => new IntegrationInfo(g.Key, g.First().IntegrationName, [.. g], false));
+        var revoked = _state.State.RevokedIntegrations.Select(id => new IntegrationInfo(id, id, [], true));
+        return Task.FromResult<IReadOnlyList<IntegrationInfo>>([.. live, .. revoked]);
+    }
+
+    /// <inheritdoc />
+    public async Task SetIntegrationConsent(string integrationId, bool allow)
+    {
+        var changed = allow
+            ? _state.State.RevokedIntegrations.Remove(integrationId)
+            : !_state.State.RevokedIntegrations.Contains(integrationId, StringComparer.Ordinal);
+        if (!allow && changed)
+        {
+            _state.State.RevokedIntegrations.Add(integrationId);
+        }
+        if (changed)
+        {
+            await WriteState();
+        }
+        foreach (var key in _leases.Where(kv => !allow && kv.Value.IntegrationId == integrationId).Select(kv => kv.Key).ToList())
+        {
+            _leases.Remove(key);
+        }
+        _audit.Append(new AuditEntry(_time.GetUtcNow(), Id, null, "integration", "rest", allow ? "consent restored" : "consent revoked", $"integration {integrationId}"));
+        await Recompute(broadcast: true);
+    }
+
+    /// <inheritdoc />
     public Task<ReachPreferences> GetReachPreferences() => Task.FromResult(_state.State.Reach ?? ReachPreferences.Default);
 
     /// <inheritdoc />

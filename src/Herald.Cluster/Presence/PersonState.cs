@@ -31,6 +31,9 @@ public sealed class PersonState
     /// <summary>Subscriptions of watchers to this person.</summary>
     [Id(7)] public Dictionary<string, WatcherRecord> Watchers { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Integrations (API key ids) the person no longer lets publish for them.</summary>
+    [Id(9)] public List<string> RevokedIntegrations { get; set; } = [];
+
     /// <summary>Preferred contact methods with conditions (null = defaults).</summary>
     [Id(8)] public Herald.Core.Reachability.ReachPreferences? Reach { get; set; }
 }

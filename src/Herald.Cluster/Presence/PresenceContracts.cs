@@ -43,6 +43,36 @@ public sealed record PresenceBroadcast(
     [Id(3)] public IReadOnlyList<WatchGrant>? Rekeys { get; init; }
 }
 
+/// <summary>What an integration does with an activity lease.</summary>
+public enum ActivityAction
+{
+    /// <summary>Start (or restart) the activity.</summary>
+    Start,
+    /// <summary>Extend a running activity's lease.</summary>
+    Renew,
+    /// <summary>End the activity now.</summary>
+    End,
+}
+
+/// <summary>The outcome of an activity publication.</summary>
+public enum PublishOutcome
+{
+    /// <summary>Applied.</summary>
+    Applied,
+    /// <summary>Renew or end of an activity that is not running.</summary>
+    NotRunning,
+    /// <summary>The person revoked this integration's consent.</summary>
+    Revoked,
+}
+
+/// <summary>An integration that publishes (or published) for a person.</summary>
+[GenerateSerializer, Immutable, Alias("herald.IntegrationInfo")]
+public sealed record IntegrationInfo(
+    [property: Id(0)] string IntegrationId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] IReadOnlyList<ActivityLease> Activities,
+    [property: Id(3)] bool Revoked);
+
 /// <summary>A reach answer: the asker's view of the person and the plan.</summary>
 [GenerateSerializer, Immutable, Alias("herald.ReachAnswer")]
 public sealed record ReachAnswer([property: Id(0)] PresenceView View, [property: Id(1)] ReachPlan Plan);
@@ -203,6 +233,18 @@ public interface IPersonGrain : IGrainWithStringKey
     /// <summary>The person revokes a watcher; false when unknown.</summary>
     [Alias("RevokeWatcher")]
     Task<bool> RevokeWatcher(string watcherId);
+
+    /// <summary>An integration starts, renews or ends an activity lease for this person.</summary>
+    [Alias("PublishActivity")]
+    Task<PublishOutcome> PublishActivity(string integrationId, string integrationName, Activity activity, ActivityAction action, TimeSpan ttl);
+
+    /// <summary>Integrations publishing for this person (live leases) and the ones the person revoked.</summary>
+    [Alias("GetIntegrations")]
+    Task<IReadOnlyList<IntegrationInfo>> GetIntegrations();
+
+    /// <summary>The person withdraws (or, with <paramref name="allow"/>, restores) an integration's consent; revoking ends its activities.</summary>
+    [Alias("SetIntegrationConsent")]
+    Task SetIntegrationConsent(string integrationId, bool allow);
 
     /// <summary>The person's reachability preferences.</summary>
     [Alias("GetReachPreferences")]

@@ -101,6 +101,7 @@ public static class HeraldServer
         app.MapApiKeysApi();
         app.MapPrivacyApi();
         app.MapReachApi();
+        app.MapIntegrationsApi();
         app.MapHuddlesApi();
         app.MapEventsApi();
         app.MapHub<PresenceHub>("/hubs/presence").RequireAuthorization(HeraldPolicies.Person);
