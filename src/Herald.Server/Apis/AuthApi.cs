@@ -14,7 +14,7 @@ public static class AuthApi
         app.MapPost("/api/v1/auth/token", Login)
             .AllowAnonymous()
             .RequireRateLimiting(HeraldPolicies.LoginRate)
-            .WithTags("Auth").WithName("Login").WithSummary("Exchange a username and password for a bearer token.");
+            .Produces<TokenResponse>().ProducesValidationProblem().ProducesProblem(401).ProducesProblem(429).WithTags("Auth").WithName("Login").WithSummary("Exchange a username and password for a bearer token.");
     }
 
     private static async Task<IResult> Login(TokenRequest? body, IAccountStore accounts, TokenService tokens,

@@ -16,19 +16,19 @@ public static class MeApi
     {
         var me = app.MapGroup("/api/v1/me").WithTags("Me");
         me.MapGet("/presence", GetPresence).RequireAuthorization(HeraldPolicies.Person)
-            .WithName("GetMyPresence").WithSummary("My full presence, with provenance.");
+            .Produces<Herald.Core.Privacy.PresenceView>().WithName("GetMyPresence").WithSummary("My full presence, with provenance.");
         me.MapPut("/status", SetStatus).RequireAuthorization(HeraldPolicies.Person)
-            .WithName("SetMyStatus").WithSummary("Set my preferred status and note ({\"availability\":\"Offline\"} = appear offline).");
+            .Produces<Herald.Core.Privacy.PresenceView>().ProducesValidationProblem().WithName("SetMyStatus").WithSummary("Set my preferred status and note ({\"availability\":\"Offline\"} = appear offline).");
         me.MapDelete("/status", ClearStatus).RequireAuthorization(HeraldPolicies.Person)
             .WithName("ClearMyStatus").WithSummary("Clear my preferred status and note.");
         me.MapPut("/devices/{deviceId}", PutDevice).RequireAuthorization(HeraldPolicies.Any)
-            .WithName("PutDevice").WithSummary("Start or update a device session (a lease of ttlSeconds).");
+            .Produces<Herald.Core.Privacy.PresenceView>().ProducesValidationProblem().WithName("PutDevice").WithSummary("Start or update a device session (a lease of ttlSeconds).");
         me.MapPost("/devices/{deviceId}/heartbeat", Heartbeat).RequireAuthorization(HeraldPolicies.Any)
             .WithName("DeviceHeartbeat").WithSummary("Renew a device lease.");
         me.MapDelete("/devices/{deviceId}", RemoveDevice).RequireAuthorization(HeraldPolicies.Any)
             .WithName("SignOutDevice").WithSummary("End a device session now.");
         me.MapGet("/contacts", GetContacts).RequireAuthorization(HeraldPolicies.Person)
-            .WithName("GetMyContacts").WithSummary("My contacts with their presence as I may see it.");
+            .Produces<List<Herald.Core.Privacy.PresenceView>>().WithName("GetMyContacts").WithSummary("My contacts with their presence as I may see it.");
         me.MapPut("/contacts/{userId}", AddContact).RequireAuthorization(HeraldPolicies.Person)
             .WithName("AddContact").WithSummary("Add a contact.");
         me.MapDelete("/contacts/{userId}", RemoveContact).RequireAuthorization(HeraldPolicies.Person)

@@ -19,8 +19,8 @@ public static class PeopleApi
     public static void MapPeopleApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/v1/people").WithTags("People").RequireAuthorization(HeraldPolicies.Person);
-        g.MapGet("/", Search).WithName("SearchPeople").WithSummary("Search the directory by name, id or e-mail, optionally within a team.");
-        g.MapGet("/{userId}", Get).WithName("GetPerson").WithSummary("One person's directory entry with presence.");
+        g.MapGet("/", Search).Produces<List<PersonCard>>().WithName("SearchPeople").WithSummary("Search the directory by name, id or e-mail, optionally within a team.");
+        g.MapGet("/{userId}", Get).Produces<PersonCard>().ProducesProblem(404).WithName("GetPerson").WithSummary("One person's directory entry with presence.");
     }
 
     private static async Task<IResult> Search(string? q, string? team, int? limit, ClaimsPrincipal user, IDirectoryStore directory,

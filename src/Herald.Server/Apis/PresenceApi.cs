@@ -12,8 +12,8 @@ public static class PresenceApi
     public static void MapPresenceApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/v1/presence").WithTags("Presence").RequireAuthorization(HeraldPolicies.Person);
-        g.MapGet("/{userId}", Get).WithName("GetPresence").WithSummary("One person's presence as I may see it.");
-        g.MapPost("/query", Query).WithName("QueryPresence").WithSummary("Batch read: the presence of many people in one call.");
+        g.MapGet("/{userId}", Get).Produces<Herald.Core.Privacy.PresenceView>().ProducesProblem(404).WithName("GetPresence").WithSummary("One person's presence as I may see it.");
+        g.MapPost("/query", Query).ProducesValidationProblem().WithName("QueryPresence").WithSummary("Batch read: the presence of many people in one call.");
     }
 
     private static async Task<IResult> Get(string userId, ClaimsPrincipal user, PresenceReader reader, CancellationToken ct)
