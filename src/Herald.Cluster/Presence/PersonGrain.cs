@@ -142,6 +142,27 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         return OwnerView();
     }
 
+    /// <inheritdoc />
+    public async Task<PresenceView> SetCalendar(IReadOnlyList<CalendarBusy> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var cutoff = _time.GetUtcNow().AddDays(-1);
+        var previous = _state.State.Calendar;
+        var kept = entries.Where(e => e.End > cutoff).OrderBy(e => e.Start).ToList();
+        _state.State.Calendar = kept.Count == 0 ? null : kept;
+        try
+        {
+            await WriteState();
+        }
+        catch
+        {
+            _state.State.Calendar = previous;
+            throw;
+        }
+        await Recompute(broadcast: true);
+        return OwnerView();
+    }
+
     /// <summary>Writes first, and only then tells watchers: a failed write changes nothing anyone can see.</summary>
     private async Task WriteDurableChange(PreferredStatus? previousPreferred, StatusNote? previousNote)
     {
@@ -760,7 +781,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     }
 
     private PresenceSources Sources() =>
-        new(_state.State.Preferred, _state.State.Note, _devices, _leases, _state.State.LastSeen);
+        new(_state.State.Preferred, _state.State.Note, _devices, _leases, _state.State.LastSeen) { Calendar = _state.State.Calendar };
 
     private PresentityState CurrentState() => new(_profile, _presence!, _sequence) { Unhidden = _unhidden };
 

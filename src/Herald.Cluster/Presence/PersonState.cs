@@ -34,6 +34,9 @@ public sealed class PersonState
     /// <summary>Integrations (API key ids) the person no longer lets publish for them.</summary>
     [Id(9)] public List<string> RevokedIntegrations { get; set; } = [];
 
+    /// <summary>Busy intervals from the person's uploaded calendar (null = none).</summary>
+    [Id(10)] public List<CalendarBusy>? Calendar { get; set; }
+
     /// <summary>Preferred contact methods with conditions (null = defaults).</summary>
     [Id(8)] public Herald.Core.Reachability.ReachPreferences? Reach { get; set; }
 }

@@ -161,6 +161,13 @@ public interface IPersonGrain : IGrainWithStringKey
     [Alias("ClearStatus")]
     Task<PresenceView> ClearStatus();
 
+    /// <summary>
+    /// Replaces the person's calendar busy intervals (an empty list clears them); entries that ended more than a
+    /// day ago are dropped. Returns the owner's view.
+    /// </summary>
+    [Alias("SetCalendar")]
+    Task<PresenceView> SetCalendar(IReadOnlyList<CalendarBusy> entries);
+
     /// <summary>Creates or replaces a device session (a lease of <see cref="DeviceReport.Ttl"/>).</summary>
     [Alias("PutDevice")]
     Task<PresenceView> PutDevice(DeviceReport report);

@@ -96,6 +96,22 @@ public sealed record ActivityLease(
     public bool IsLive(DateTimeOffset now) => now < ExpiresAt;
 }
 
+/// <summary>
+/// One busy interval from a person's calendar: [<see cref="Start"/>, <see cref="End"/>), with the activity it
+/// implies (<see cref="Model.Activity.InAMeeting"/> or <see cref="Model.Activity.OutOfOffice"/>). The subject is kept
+/// for the person themselves; it is never put into presence views.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("herald.CalendarBusy")]
+public sealed record CalendarBusy(
+    [property: Id(0)] DateTimeOffset Start,
+    [property: Id(1)] DateTimeOffset End,
+    [property: Id(2)] Activity Activity,
+    [property: Id(3)] string? Subject)
+{
+    /// <summary>True when <paramref name="now"/> lies in [Start, End).</summary>
+    public bool Contains(DateTimeOffset now) => Start <= now && now < End;
+}
+
 /// <summary>Everything a person's presence is computed from.</summary>
 [GenerateSerializer, Immutable, Alias("herald.PresenceSources")]
 public sealed record PresenceSources(
@@ -105,6 +121,12 @@ public sealed record PresenceSources(
     [property: Id(3)] IReadOnlyDictionary<string, ActivityLease> Activities,
     [property: Id(4)] DateTimeOffset? LastSeen)
 {
+    /// <summary>
+    /// Busy intervals from the person's calendar (already filtered: only busy and out-of-office entries), or null
+    /// for none. Ranks below integration activities and above devices.
+    /// </summary>
+    [Id(5)] public IReadOnlyList<CalendarBusy>? Calendar { get; init; }
+
     /// <summary>No sources at all.</summary>
     public static PresenceSources Empty { get; } =
         new(null, null, new Dictionary<string, DeviceSession>(), new Dictionary<string, ActivityLease>(), null);

@@ -6,7 +6,7 @@ namespace Herald.Core.Presence;
 /// Merges a person's sources into one presence, following the documented precedence:
 /// 1. the person's preferred status (unless expired; appear offline included);
 /// 2. integration activities (calls and presenting beat meetings);
-/// 3. calendar;
+/// 3. calendar (a busy or out-of-office entry containing now; out of office beats a meeting);
 /// 4. devices — Busy/DoNotDisturb from any active device win, otherwise the most reachable active device;
 ///    idle devices count as Away and never downgrade an active one;
 /// 5. no live source: OffWork outside work hours, else Offline with the last-seen time.
@@ -26,6 +26,7 @@ public static class PresenceAggregator
             .OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToList();
         var activeDevices = liveDevices.Where(d => !d.IsIdle(now, settings.IdleThreshold)).ToList();
         var liveActivities = sources.Activities.Values.Where(a => a.IsLive(now)).ToList();
+        var liveCalendar = (sources.Calendar ?? []).Where(c => c.Contains(now)).ToList();
         var offHours = settings.WorkHours is { } wh && !wh.IsWorking(now, settings.TimeZone);
 
         var lastSeen = LastSeen(sources);
@@ -55,6 +56,19 @@ public static class PresenceAggregator
             activity = best.Activity;
             provenance = new Provenance(SourceKind.Integration, best.IntegrationId, best.StartedAt, best.ExpiresAt,
                 $"{best.Activity} published by {best.IntegrationName}");
+        }
+        else if (liveCalendar.Count > 0)
+        {
+            // Out of office beats a meeting; then the entry that started last, then the one ending first.
+            var best = liveCalendar
+                .OrderByDescending(c => Activities.IsDayOff(c.Activity))
+                .ThenByDescending(c => c.Start)
+                .ThenBy(c => c.End)
+                .First();
+            availability = Activities.Implied(best.Activity);
+            activity = best.Activity;
+            provenance = new Provenance(SourceKind.Calendar, null, best.Start, best.End,
+                Activities.IsDayOff(best.Activity) ? "Out of office (calendar)" : "In a meeting (calendar)");
         }
         else if (activeDevices.Count > 0)
         {
@@ -93,7 +107,8 @@ public static class PresenceAggregator
         var appearOffline = preferred?.IsAppearOffline == true;
         var dayOff = (activity is { } act && Activities.IsDayOff(act))
             || (preferred?.Activity is { } pa && Activities.IsDayOff(pa))
-            || liveActivities.Any(a => Activities.IsDayOff(a.Activity));
+            || liveActivities.Any(a => Activities.IsDayOff(a.Activity))
+            || liveCalendar.Any(c => Activities.IsDayOff(c.Activity));
         var shownLastSeen = availability is Availability.Offline or Availability.OffWork && liveDevices.Count == 0 ? lastSeen : null;
         DateTimeOffset? apparentLastSeen = appearOffline
             ? preferred!.LastSeenAtSet ?? preferred.SetAt
@@ -180,6 +195,11 @@ public static class PresenceAggregator
         foreach (var a in sources.Activities.Values)
         {
             Consider(a.ExpiresAt);
+        }
+        foreach (var c in sources.Calendar ?? [])
+        {
+            Consider(c.Start);
+            Consider(c.End);
         }
         if (settings.WorkHours is { } wh)
         {

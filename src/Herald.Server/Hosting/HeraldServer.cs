@@ -72,6 +72,7 @@ public static class HeraldServer
         builder.Services.AddSingleton<DeviceLeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
         builder.Services.AddHostedService<BootstrapAdmin>();
+        Herald.Server.Webhooks.WebhookSetup.AddHeraldWebhooks(builder.Services);
         if (options.Demo)
         {
             builder.Services.AddHostedService<DemoSeeder>();
@@ -102,8 +103,10 @@ public static class HeraldServer
         app.MapPrivacyApi();
         app.MapReachApi();
         app.MapIntegrationsApi();
+        app.MapCalendarApi();
         app.MapHuddlesApi();
         app.MapEventsApi();
+        app.MapWebhooksApi();
         app.MapHub<PresenceHub>("/hubs/presence").RequireAuthorization(HeraldPolicies.Person);
         return app;
     }
