@@ -44,9 +44,14 @@ public static class CalendarApi
         {
             return Results.Problem(statusCode: 415, title: "Unsupported media type", detail: "Send the calendar as text/calendar.");
         }
-        if (request.ContentLength > DrainLimit)
+        if (request.ContentLength > IcsCalendar.MaxTextLength)
         {
+            // Declared too large: answer before reading (a client sending Expect: 100-continue never uploads it).
             return TooLarge();
+        }
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = DrainLimit;
         }
         var buffer = new MemoryStream();
         var chunk = new byte[81920];

@@ -67,7 +67,13 @@ public sealed class ApiContractTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, batch.StatusCode);
         Assert.Contains("1000", await batch.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var big = await anna.PutAsync("/api/v1/me/status", new StringContent("{\"note\":\"" + new string('x', 2_000_000) + "\"}", Encoding.UTF8, "application/json"));
+        // Expect: 100-continue lets the server refuse the oversized body before it is sent (no reset mid-upload).
+        using var bigRequest = new HttpRequestMessage(HttpMethod.Put, "/api/v1/me/status")
+        {
+            Content = new StringContent("{\"note\":\"" + new string('x', 2_000_000) + "\"}", Encoding.UTF8, "application/json"),
+        };
+        bigRequest.Headers.ExpectContinue = true;
+        var big = await anna.SendAsync(bigRequest);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
     }
 

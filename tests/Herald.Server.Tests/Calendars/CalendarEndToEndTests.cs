@@ -118,7 +118,11 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Contains("BEGIN:VCALENDAR", (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        var huge = await anna.PutAsync("/api/v1/me/calendar", Calendar(new string('x', 1024 * 1024 + 1)));
+        // Expect: 100-continue — as a well-behaved client uploading something large — so the server can refuse it
+        // before the body is sent.
+        using var hugeRequest = new HttpRequestMessage(HttpMethod.Put, "/api/v1/me/calendar") { Content = Calendar(new string('x', 1024 * 1024 + 1)) };
+        hugeRequest.Headers.ExpectContinue = true;
+        var huge = await anna.SendAsync(hugeRequest);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
 
         using var noAuth = _server.Client();
