@@ -192,6 +192,63 @@ reach.SetAction((p, ct) => Cli.Run(p.GetValue(reachJson), async () =>
 }));
 root.Subcommands.Add(reach);
 
+// huddle: ask the available
+var huddleTeam = new Option<string?>("--team") { Description = "Invite the available people of this team" };
+var huddleUsers = new Option<string[]>("--users") { Description = "Invite the available ones of these people", AllowMultipleArgumentsPerToken = true };
+var huddleTopic = new Option<string>("--topic") { Description = "What it is about", Required = true };
+var huddleFor = new Option<string?>("--for") { Description = "How long it stays open, e.g. 15m (default 15m)" };
+var huddleJson = Json();
+var huddle = new Command("huddle", "Ask the available: invite only the people available now") { huddleTeam, huddleUsers, huddleTopic, huddleFor, huddleJson };
+huddle.SetAction((p, ct) => Cli.Run(p.GetValue(huddleJson), async () =>
+{
+    var team = p.GetValue(huddleTeam);
+    var people = p.GetValue(huddleUsers) ?? [];
+    if ((team is null) == (people.Length == 0))
+    {
+        throw new Herald.Cli.UsageException("give either --team or --users");
+    }
+    var minutes = 15;
+    if (p.GetValue(huddleFor) is { } span)
+    {
+        var t = span.Trim().ToLowerInvariant();
+        if (!(t.EndsWith('m') && int.TryParse(t[..^1], System.Globalization.CultureInfo.InvariantCulture, out minutes))
+            && !(t.EndsWith('h') && int.TryParse(t[..^1], System.Globalization.CultureInfo.InvariantCulture, out var hours) && (minutes = hours * 60) > 0))
+        {
+            throw new Herald.Cli.UsageException($"--for must look like 15m or 1h, not '{span}'");
+        }
+    }
+    using var c = Cli.Connect();
+    var h = await c.CreateHuddleAsync(team, people.Length == 0 ? null : people, p.GetValue(huddleTopic)!, minutes, ct);
+    Cli.Output(p.GetValue(huddleJson), h, () =>
+    {
+        var invited = h.GetProperty("invited").EnumerateArray().Select(i => i.GetProperty("displayName").GetString()).ToList();
+        AnsiConsole.WriteLine($"Invited {invited.Count}: {string.Join(", ", invited)}; {h.GetProperty("skipped").GetInt32()} not available.");
+        AnsiConsole.WriteLine($"Huddle {h.GetProperty("id").GetString()} open until {h.GetProperty("expiresAt").GetDateTimeOffset().ToLocalTime():t}.");
+    });
+    return 0;
+}));
+root.Subcommands.Add(huddle);
+
+// admin import
+var importFile = new Argument<FileInfo>("file") { Description = "CSV with a header row (id,displayName,email,team,…)" };
+var importJson = Json();
+var import = new Command("import", "Import people from CSV (all or nothing)") { importFile, importJson };
+import.SetAction((p, ct) => Cli.Run(p.GetValue(importJson), async () =>
+{
+    var file = p.GetValue(importFile)!;
+    if (!file.Exists)
+    {
+        throw new Herald.Cli.UsageException($"no such file: {file.FullName}");
+    }
+    using var c = Cli.Connect();
+    var r = await c.ImportPeopleAsync(await File.ReadAllTextAsync(file.FullName, ct), ct);
+    Cli.Output(p.GetValue(importJson), r, () =>
+        AnsiConsole.WriteLine($"Imported: {r.GetProperty("created").GetInt32()} created, {r.GetProperty("updated").GetInt32()} updated."));
+    return 0;
+}));
+var admin = new Command("admin", "Administration") { import };
+root.Subcommands.Add(admin);
+
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {

@@ -109,16 +109,49 @@ public sealed class HeraldClient : IDisposable
         SendAsync<ReachResult>(HttpMethod.Get, $"api/v1/people/{Uri.EscapeDataString(userId)}/reach?urgency={(urgent ? "urgent" : "normal")}",
             null, cancellationToken);
 
+    /// <summary>Asks the available: invites the people of a team (or list) who are available now.</summary>
+    /// <param name="team">Team id, or null to use <paramref name="userIds"/>.</param>
+    /// <param name="userIds">People, when no team is given.</param>
+    /// <param name="topic">What it is about.</param>
+    /// <param name="forMinutes">How long the huddle stays open.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns>The huddle as the requester sees it (invited, skipped count, responses).</returns>
+    public Task<System.Text.Json.JsonElement> CreateHuddleAsync(string? team, IReadOnlyList<string>? userIds, string topic, int forMinutes = 15,
+        CancellationToken cancellationToken = default) =>
+        SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, "api/v1/huddles", new { team, userIds, topic, forMinutes }, cancellationToken);
+
+    /// <summary>Imports people from CSV (admin): all or nothing.</summary>
+    /// <param name="csv">CSV text with a header row.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    /// <returns><c>{created, updated}</c>.</returns>
+    public async Task<System.Text.Json.JsonElement> ImportPeopleAsync(string csv, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        using var content = new StringContent(csv, System.Text.Encoding.UTF8, "text/csv");
+        return await SendRawAsync<System.Text.Json.JsonElement>(HttpMethod.Post, "api/v1/admin/people/import", content, cancellationToken);
+    }
+
+    private async Task<T> SendRawAsync<T>(HttpMethod method, string path, HttpContent content, CancellationToken cancellationToken)
+    {
+        using var req = new HttpRequestMessage(method, path) { Content = content };
+        return await SendRequestAsync<T>(req, cancellationToken);
+    }
+
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var req = new HttpRequestMessage(method, path);
-        if (Token is not null)
-        {
-            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        }
         if (body is not null)
         {
             req.Content = JsonContent.Create(body, body.GetType(), options: HeraldJson.Options);
+        }
+        return await SendRequestAsync<T>(req, cancellationToken);
+    }
+
+    private async Task<T> SendRequestAsync<T>(HttpRequestMessage req, CancellationToken cancellationToken)
+    {
+        if (Token is not null)
+        {
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         }
         using var resp = await _http.SendAsync(req, cancellationToken);
         if (!resp.IsSuccessStatusCode)

@@ -119,6 +119,36 @@ public sealed class CliEndToEndTests
             r = await Herald(bobDir, "who", "--json");
             Assert.True(r.Code == 0, r.Err);
             Assert.Contains("anna", r.Out);
+
+            // Ask the available: Anna is available again; Bob (whom she trusts) invites her.
+            r = await Herald(annaDir, "status", "available");
+            Assert.True(r.Code == 0, r.Err);
+            r = await Herald(bobDir, "huddle", "--users", "anna", "--topic", "quick sync", "--for", "10m", "--json");
+            Assert.True(r.Code == 0, r.Err);
+            using (var huddle = JsonDocument.Parse(r.Out))
+            {
+                Assert.Equal("anna", huddle.RootElement.GetProperty("invited")[0].GetProperty("userId").GetString());
+            }
+            r = await Herald(bobDir, "huddle", "--topic", "no one named");
+            Assert.Equal(2, r.Code);
+            Assert.Contains("--team or --users", r.Err);
+
+            // Admin import from a CSV file; a person cannot import.
+            var adminDir = Path.Combine(root, "admin-config");
+            r = await Herald(adminDir, "login", "--server", url, "--user", "admin", "--password", AdminPassword);
+            Assert.True(r.Code == 0, r.Err);
+            var csv = Path.Combine(root, "people.csv");
+            await File.WriteAllTextAsync(csv, "id,displayName,email,team\ncarl,Carl C,carl@example.com,ops\n");
+            r = await Herald(adminDir, "admin", "import", csv, "--json");
+            Assert.True(r.Code == 0, r.Err);
+            using (var imported = JsonDocument.Parse(r.Out))
+            {
+                Assert.Equal(1, imported.RootElement.GetProperty("created").GetInt32());
+            }
+            r = await Herald(bobDir, "admin", "import", csv);
+            Assert.Equal(3, r.Code);
+            r = await Herald(adminDir, "admin", "import", Path.Combine(root, "missing.csv"));
+            Assert.Equal(2, r.Code);
         }
         finally
         {
