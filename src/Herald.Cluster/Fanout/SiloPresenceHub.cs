@@ -123,7 +123,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         }
         // (Re)asking the grain also returns the current view; it is idempotent for a known watcher.
         var grants = await _grains.GetGrain<IPersonGrain>(userId).WatchFromSilo(_silo.SiloAddress, SelfRef, [sink.WatcherId], replace: false);
-        Apply(userId, entry, grants, deliver: false);
+        Apply(entry, grants, deliver: false);
         lock (entry.Lock)
         {
             var key = entry.Watchers.TryGetValue(sink.WatcherId, out var w) ? w.Key : null;
@@ -315,7 +315,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             try
             {
                 var grants = await _grains.GetGrain<IPersonGrain>(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true);
-                Apply(kv.Key, kv.Value, grants, deliver: true);
+                Apply(kv.Value, grants, deliver: true);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -345,7 +345,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         _locatorGate.Dispose();
     }
 
-    private void Apply(string userId, Watched entry, IReadOnlyList<WatchGrant> grants, bool deliver)
+    private void Apply(Watched entry, IReadOnlyList<WatchGrant> grants, bool deliver)
     {
         var views = new List<KeyedView>(grants.Count);
         lock (entry.Lock)
@@ -376,7 +376,6 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                 }
             }
         }
-        _ = userId;
     }
 
     private void Deliver(Watched entry, IReadOnlyList<KeyedView> views)

@@ -18,6 +18,9 @@ namespace Herald.Cluster.Presence;
 /// </summary>
 public sealed partial class PersonGrain : Grain, IPersonGrain
 {
+    /// <summary>Most active or future grants one person may hold.</summary>
+    public const int MaxGrants = 500;
+
     private readonly IPersistentState<PersonState> _state;
     private readonly IDirectoryStore _directory;
     private readonly TimeProvider _time;
@@ -421,12 +424,10 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     {
         ArgumentNullException.ThrowIfNull(grant);
         var now = _time.GetUtcNow();
-        if (_state.State.Grants.RemoveAll(g => g.Until <= now) > 0 || _state.State.Grants.Count >= 500)
+        _state.State.Grants.RemoveAll(g => g.Until <= now);
+        if (_state.State.Grants.Count >= MaxGrants)
         {
-            if (_state.State.Grants.Count >= 500)
-            {
-                throw new PresenceLimitException("at most 500 grants per person", "grants");
-            }
+            throw new PresenceLimitException($"at most {MaxGrants} active grants per person", "grants");
         }
         _state.State.Grants.Add(grant);
         await WriteState();

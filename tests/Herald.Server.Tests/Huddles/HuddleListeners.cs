@@ -42,76 +42,22 @@ public sealed class SignalRHuddleListener : IHuddleListener
     public async ValueTask DisposeAsync() => await Watcher.DisposeAsync();
 }
 
-/// <summary>An SSE stream that records <c>huddle</c> events and counts presence events.</summary>
+/// <summary>An SSE stream (<see cref="SseWatcher"/>) whose <c>huddle</c> events are recorded.</summary>
 public sealed class SseHuddleListener : IHuddleListener
 {
-    private readonly CancellationTokenSource _cts = new();
-    private readonly HttpClient _client;
-    private Task _loop = Task.CompletedTask;
-    private int _presence;
+    private SseHuddleListener(SseWatcher watcher) => Watcher = watcher;
 
-    private SseHuddleListener(HttpClient client) => _client = client;
+    public SseWatcher Watcher { get; }
 
-    public ConcurrentQueue<JsonElement> Huddles { get; } = new();
+    public ConcurrentQueue<JsonElement> Huddles => Watcher.Huddles;
 
     /// <summary>Connects watching <paramref name="userId"/> and waits for the stream's first snapshot.</summary>
     public static async Task<SseHuddleListener> Connect(HeraldTestServer server, string token, string userId)
     {
-        var client = server.Client(token);
-        client.Timeout = Timeout.InfiniteTimeSpan;
-        var l = new SseHuddleListener(client);
-        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/events?watch=" + userId),
-            HttpCompletionOption.ResponseHeadersRead, l._cts.Token);
-        response.EnsureSuccessStatusCode();
-        var stream = await response.Content.ReadAsStreamAsync(l._cts.Token);
-        l._loop = Task.Run(() => l.Read(stream));
-        await Eventually.True(() => Volatile.Read(ref l._presence) > 0, because: "the SSE stream starts with a snapshot");
-        return l;
+        var watcher = await SseWatcher.Connect(server, token, "watch=" + userId);
+        await Eventually.True(() => !watcher.Received.IsEmpty, because: "the SSE stream starts with a snapshot");
+        return new SseHuddleListener(watcher);
     }
 
-    private async Task Read(Stream stream)
-    {
-        using var reader = new StreamReader(stream);
-        string? type = null, data = null;
-        try
-        {
-            while (await reader.ReadLineAsync(_cts.Token) is { } line)
-            {
-                if (line.Length == 0)
-                {
-                    if (type == "huddle" && data is not null)
-                    {
-                        Huddles.Enqueue(JsonDocument.Parse(data).RootElement.Clone());
-                    }
-                    else if (type == "presence")
-                    {
-                        Interlocked.Increment(ref _presence);
-                    }
-                    type = data = null;
-                }
-                else if (line.StartsWith("event: ", StringComparison.Ordinal))
-                {
-                    type = line[7..];
-                }
-                else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                {
-                    data = line[6..];
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _cts.CancelAsync();
-        await _loop;
-        _client.Dispose();
-        _cts.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await Watcher.DisposeAsync();
 }

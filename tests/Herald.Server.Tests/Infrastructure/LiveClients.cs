@@ -58,6 +58,9 @@ public sealed class SseWatcher : IAsyncDisposable
 
     public ConcurrentQueue<string> Ids { get; } = new();
 
+    /// <summary>Every other event (e.g. <c>huddle</c>), in order, as its JSON data.</summary>
+    public ConcurrentQueue<JsonElement> Huddles { get; } = new();
+
     /// <summary>The newest raw JSON view per person.</summary>
     public ConcurrentDictionary<string, JsonElement> RawLatest { get; } = new();
 
@@ -91,7 +94,11 @@ public sealed class SseWatcher : IAsyncDisposable
             {
                 if (line.Length == 0)
                 {
-                    if (type == "presence" && data is not null)
+                    if (type == "huddle" && data is not null)
+                    {
+                        Huddles.Enqueue(JsonDocument.Parse(data).RootElement.Clone());
+                    }
+                    else if (type == "presence" && data is not null)
                     {
                         var view = JsonSerializer.Deserialize<ViewDto>(data, HeraldTestServer.Json)!;
                         Received.Enqueue(view);
