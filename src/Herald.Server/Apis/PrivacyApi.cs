@@ -85,14 +85,10 @@ public static class PrivacyApi
 
     private static async Task<(UserPrivacy?, IResult?)> ReadUserRules(HttpRequest request, IDirectoryStore directory, CancellationToken ct)
     {
-        JsonElement doc;
-        try
+        var (doc, bad) = await Problems.ReadJson(request, ct);
+        if (bad is not null)
         {
-            doc = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException ex)
-        {
-            return (null, Problems.Field("body", "is not valid JSON: " + ex.Message.Split(" Path:")[0]));
+            return (null, bad);
         }
         var v = new Validation();
         var privacy = PrivacyDocuments.ParseUser(doc, v);
@@ -165,14 +161,10 @@ public static class PrivacyApi
 
     private static async Task<IResult> AddGrant(HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, IDirectoryStore directory, TimeProvider time, CancellationToken ct)
     {
-        JsonElement doc;
-        try
+        var (doc, bad) = await Problems.ReadJson(request, ct);
+        if (bad is not null)
         {
-            doc = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException ex)
-        {
-            return Problems.Field("body", "is not valid JSON: " + ex.Message.Split(" Path:")[0]);
+            return bad;
         }
         var v = new Validation();
         if (doc.ValueKind != JsonValueKind.Object)
@@ -262,14 +254,10 @@ public static class PrivacyApi
     private static async Task<IResult> PutPolicy(HttpRequest request, ClaimsPrincipal user, IOrgPolicyStore store, OrgPolicyCache policies,
         SiloPresenceHub hub, IGrainFactory grains, IAuditLog audit, TimeProvider time, IOptions<JsonOptions> json, CancellationToken ct)
     {
-        JsonElement doc;
-        try
+        var (doc, bad) = await Problems.ReadJson(request, ct);
+        if (bad is not null)
         {
-            doc = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException ex)
-        {
-            return Problems.Field("body", "is not valid JSON: " + ex.Message.Split(" Path:")[0]);
+            return bad;
         }
         var v = new Validation();
         var policy = PrivacyDocuments.ParseOrg(doc, v);

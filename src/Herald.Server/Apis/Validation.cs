@@ -72,6 +72,22 @@ public static class Problems
     /// <summary>409 with a reason.</summary>
     public static IResult Conflict(string why) => Results.Problem(statusCode: 409, title: "Conflict", detail: why);
 
+    /// <summary>
+    /// Reads the request body as a JSON document; a body that is not JSON yields a 400 naming <c>body</c>.
+    /// </summary>
+    public static async Task<(System.Text.Json.JsonElement Document, IResult? Problem)> ReadJson(HttpRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            return (await System.Text.Json.JsonSerializer.DeserializeAsync<System.Text.Json.JsonElement>(request.Body, cancellationToken: ct), null);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            return (default, Field("body", "is not valid JSON: " + ex.Message.Split(" Path:")[0]));
+        }
+    }
+
     /// <summary>400 for one field.</summary>
     public static IResult Field(string field, string message)
     {
