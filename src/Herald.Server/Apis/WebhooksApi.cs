@@ -39,7 +39,7 @@ public static class WebhooksApi
 
     private static IResult NotAllowed() => Problems.Forbidden("Webhooks need a person's token or an API key with the 'webhooks' scope.");
 
-    private static async Task<IResult> Create(WebhookRequest? body, ClaimsPrincipal user, WebhookStore store, WebhookService service,
+    private static async Task<IResult> Create(WebhookRequest? body, ClaimsPrincipal user, WebhookStore store, WebhookService service, Herald.Server.Outbound.OutboundGuard outbound,
         IDirectoryStore directory, TimeProvider time, CancellationToken ct)
     {
         if (!Allowed(user))
@@ -56,9 +56,14 @@ public static class WebhooksApi
             .Require(userIds.Count <= WebhookEvents.MaxUserIds, "userIds", $"at most {WebhookEvents.MaxUserIds}")
             .Require(teams.Count <= WebhookEvents.MaxTeams, "teams", $"at most {WebhookEvents.MaxTeams}")
             .Require(events.Count > 0, "events", "name at least one event type");
-        if (!string.IsNullOrWhiteSpace(body?.Url) && !(Uri.TryCreate(body.Url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        Uri? uri = null;
+        if (!string.IsNullOrWhiteSpace(body?.Url) && !(Uri.TryCreate(body.Url, UriKind.Absolute, out uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
         {
             v.Add("url", "must be an absolute http or https URL");
+        }
+        else if (uri is not null && outbound.Refuse(uri) is { } refused)
+        {
+            v.Add("url", refused);
         }
         foreach (var e in events.Where(e => e is null || !KnownEvents.Contains(e)))
         {

@@ -73,6 +73,7 @@ public static class HeraldServer
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
         builder.Services.AddHostedService<BootstrapAdmin>();
         Herald.Server.Webhooks.WebhookSetup.AddHeraldWebhooks(builder.Services);
+        Herald.Server.Calendars.CalendarSetup.AddHeraldCalendars(builder.Services);
         if (options.Demo)
         {
             builder.Services.AddHostedService<DemoSeeder>();

@@ -14,7 +14,7 @@ public sealed class WebhookTests : IAsyncLifetime
         new { kind = "HomePhone", address = "+49 30 300" },
     ];
 
-    private readonly HeraldTestServer _server = new();
+    private readonly HeraldTestServer _server = new(extraArgs: ["--Herald:Outbound:AllowNetworks:0=127.0.0.0/8"]);
     private WebhookReceiver _receiver = null!;
     private Dictionary<string, string> _tokens = null!;
 
