@@ -85,7 +85,18 @@ public sealed record DeviceView(string DeviceId, string? Kind, Availability? Ava
 /// <param name="AppearOffline">Appear offline (owner only).</param>
 public sealed record PresenceView(string UserId, Availability Availability, Activity? Activity, string? Note,
     DateTimeOffset? NoteUntil, DateTimeOffset? LastSeen, long Sequence, IReadOnlyList<DeviceView>? Devices,
-    IReadOnlyList<ContactMethod>? ContactMethods, Provenance? Provenance, bool? AppearOffline);
+    IReadOnlyList<ContactMethod>? ContactMethods, Provenance? Provenance, bool? AppearOffline)
+{
+    /// <summary>The calendar entry running now, as disclosed (subject only at the <c>Subject</c> level); null when none or hidden.</summary>
+    public CalendarSlot? Calendar { get; init; }
+}
+
+/// <summary>A calendar entry in a view.</summary>
+/// <param name="Start">Start.</param>
+/// <param name="End">End.</param>
+/// <param name="Activity">InAMeeting or OutOfOffice.</param>
+/// <param name="Subject">Subject, if disclosed.</param>
+public sealed record CalendarSlot(DateTimeOffset Start, DateTimeOffset End, Activity? Activity, string? Subject);
 
 /// <summary>The answer to a login.</summary>
 /// <param name="AccessToken">Bearer token.</param>

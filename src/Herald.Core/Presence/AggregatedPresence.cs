@@ -72,11 +72,14 @@ public sealed record AggregatedPresence(
     /// </summary>
     [Id(11)] public DateTimeOffset? ApparentLastSeen { get; init; }
 
+    /// <summary>The calendar entry running now (with its subject), whichever source decided the presence; null when none.</summary>
+    [Id(12)] public CalendarBusy? Calendar { get; init; }
+
     /// <summary>True when nothing a watcher or the owner could see differs (ignores <see cref="NextChangeAt"/>).</summary>
     public bool SameStateAs(AggregatedPresence other) =>
         Availability == other.Availability && Activity == other.Activity && Equals(Note, other.Note)
         && Equals(Location, other.Location) && LastSeen == other.LastSeen && ApparentLastSeen == other.ApparentLastSeen
-        && Equals(Provenance, other.Provenance)
+        && Equals(Provenance, other.Provenance) && Equals(Calendar, other.Calendar)
         && AppearOffline == other.AppearOffline && OffHours == other.OffHours && DayOff == other.DayOff
         && Devices.Count == other.Devices.Count && Devices.Zip(other.Devices).All(p => p.First.SameAs(p.Second));
 }

@@ -114,10 +114,18 @@ public static class PresenceAggregator
             ? preferred!.LastSeenAtSet ?? preferred.SetAt
             : shownLastSeen;
 
+        // The calendar entry running now (out of office first, then the latest start), whichever source won.
+        var meeting = liveCalendar
+            .OrderByDescending(c => Activities.IsDayOff(c.Activity))
+            .ThenByDescending(c => c.Start)
+            .ThenBy(c => c.End)
+            .FirstOrDefault();
+
         return new AggregatedPresence(availability, activity, note, location, shownLastSeen, provenance, devices,
             appearOffline, offHours, dayOff, NextChange(sources, settings, now))
         {
             ApparentLastSeen = apparentLastSeen,
+            Calendar = meeting,
         };
     }
 

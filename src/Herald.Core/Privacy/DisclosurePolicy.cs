@@ -50,7 +50,7 @@ public static class DisclosurePolicy
         if (key.IsSelf)
         {
             return new PresenceView(id, p.Availability, p.Activity, p.Note?.Text, p.Note?.Until, p.Location, p.LastSeen,
-                state.Sequence, p.Devices, state.Profile.ContactMethods, p.Provenance, p.AppearOffline);
+                state.Sequence, p.Devices, state.Profile.ContactMethods, p.Provenance, p.AppearOffline) { Calendar = p.Calendar };
         }
         if (key.Mode == ViewMode.Nothing)
         {
@@ -88,7 +88,12 @@ public static class DisclosurePolicy
             Truncate(p.LastSeen, d),
             state.Sequence,
             d[DisclosureField.Devices] > 0 ? p.Devices : null,
-            contacts, null, null);
+            contacts, null, null)
+        {
+            Calendar = p.Calendar is { } c && (CalendarDetail)d[DisclosureField.Calendar] is var detail && detail >= CalendarDetail.FreeBusy
+                ? c with { Subject = detail >= CalendarDetail.Subject ? c.Subject : null }
+                : null,
+        };
     }
 
     private static DateTimeOffset? Truncate(DateTimeOffset? t, Disclosure d)

@@ -22,13 +22,19 @@ public sealed record PresenceView(
     [property: Id(10)] Provenance? Provenance,
     [property: Id(11)] bool? AppearOffline)
 {
+    /// <summary>
+    /// The calendar entry running now, as the <c>calendar</c> privacy field allows: free/busy gives its start, end
+    /// and kind (meeting or out of office); <c>Subject</c> adds the subject. Null when hidden or when none runs.
+    /// </summary>
+    [Id(12)] public CalendarBusy? Calendar { get; init; }
+
     /// <summary>True when everything but <see cref="Sequence"/> is equal (lists compared element by element).</summary>
     public bool SameContentAs(PresenceView other)
     {
         ArgumentNullException.ThrowIfNull(other);
         return UserId == other.UserId && Availability == other.Availability && Activity == other.Activity
             && Note == other.Note && NoteUntil == other.NoteUntil && Equals(Location, other.Location) && LastSeen == other.LastSeen
-            && Equals(Provenance, other.Provenance) && AppearOffline == other.AppearOffline
+            && Equals(Provenance, other.Provenance) && AppearOffline == other.AppearOffline && Equals(Calendar, other.Calendar)
             && ListEqual(Devices, other.Devices, (a, b) => a.SameAs(b))
             && ListEqual(ContactMethods, other.ContactMethods, (a, b) => a == b);
     }

@@ -147,6 +147,7 @@ public static class DisclosureMatrix
             NextChangeAt: null)
         {
             ApparentLastSeen = LastSeen,
+            Calendar = new CalendarBusy(Now.AddMinutes(-10), Now.AddMinutes(20), Activity.InAMeeting, "Acquisition of Initech"),
         };
         return new PresentityState(profile, presence, sequence);
     }
@@ -218,8 +219,17 @@ public static class DisclosureMatrix
                     $"{where}: last seen {view.LastSeen:O}");
                 break;
             case DisclosureField.Calendar:
+                var slot = p.Calendar;
+                var expectedSlot = slot is null ? null : (CalendarDetail)level switch
+                {
+                    CalendarDetail.Subject => slot,
+                    CalendarDetail.FreeBusy => slot with { Subject = null },
+                    _ => null,
+                };
+                Assert.True(Equals(expectedSlot, view.Calendar), $"{where}: calendar {view.Calendar}");
+                break;
             case DisclosureField.OutOfOffice:
-                // Not part of PresenceView: there is nothing in a view that could carry them.
+                // Not part of PresenceView: there is nothing in a view that could carry it.
                 break;
             default:
                 var kinds = Enum.GetValues<ContactKind>().Where(k => DisclosureFields.ForContact(k) == field).ToHashSet();
@@ -248,13 +258,15 @@ public static class DisclosureMatrix
             case DisclosureField.Location:
                 Assert.True(view.Location is null, $"{where}: location {view.Location}");
                 break;
+            case DisclosureField.Calendar:
+                Assert.True(view.Calendar is null, $"{where}: calendar {view.Calendar}");
+                break;
             case DisclosureField.Devices:
                 Assert.True(view.Devices is null or { Count: 0 }, $"{where}: devices [{string.Join(", ", view.Devices ?? [])}]");
                 break;
             case DisclosureField.LastSeen:
                 Assert.True(view.LastSeen is null, $"{where}: last seen {view.LastSeen:O}");
                 break;
-            case DisclosureField.Calendar:
             case DisclosureField.OutOfOffice:
                 break;
             default:

@@ -151,6 +151,9 @@ public sealed class PolicyProperties
         from offHours in AnyBool
         from dayOff in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
         from contacts in Gen.SubListOf(DisclosureMatrix.AllContactMethods.ToArray())
+        from calendar in Maybe(Gen.Elements(
+            new CalendarBusy(Now.AddMinutes(-10), Now.AddMinutes(20), Activity.InAMeeting, "board meeting"),
+            new CalendarBusy(Now.AddHours(-2), Now.AddHours(6), Activity.OutOfOffice, null)))
         from sequence in Gen.Choose(1, 1_000_000)
         select new PresentityState(
             new PersonProfile(userId, userId, null, "platform", null, "UTC", WorkHours.Default, contacts.ToArray()),
@@ -159,6 +162,7 @@ public sealed class PolicyProperties
                 appearOffline, offHours, dayOff, null)
             {
                 ApparentLastSeen = apparentLastSeen,
+                Calendar = calendar,
             },
             sequence);
 
@@ -221,6 +225,9 @@ public sealed class PolicyProperties
             var lastSeen = PrecisionOf(view.LastSeen);
             Assert.True((int)lastSeen <= org.CeilingOf(tier, DisclosureField.LastSeen),
                 $"last seen {view.LastSeen:O} ({lastSeen}) above the ceiling {org.CeilingOf(tier, DisclosureField.LastSeen)} ({key.Mode})");
+            var calendar = view.Calendar is null ? CalendarDetail.None : view.Calendar.Subject is null ? CalendarDetail.FreeBusy : CalendarDetail.Subject;
+            Assert.True((int)calendar <= org.CeilingOf(tier, DisclosureField.Calendar),
+                $"calendar {view.Calendar} ({calendar}) above the ceiling {org.CeilingOf(tier, DisclosureField.Calendar)} ({key.Mode})");
             if (org.CeilingOf(tier, DisclosureField.Devices) == 0)
             {
                 Assert.True(view.Devices is null or { Count: 0 }, $"devices shown though their ceiling is 0 ({key.Mode})");

@@ -85,7 +85,12 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
         var inside = await Presence(anna);
         Assert.Equal("Calendar", inside.GetProperty("provenance").GetProperty("source").GetString());
         Assert.Equal("In a meeting (calendar)", inside.GetProperty("provenance").GetProperty("reason").GetString());
-        Assert.DoesNotContain("Secret", inside.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("Secret project sync", inside.GetProperty("calendar").GetProperty("subject").GetString()); // the owner sees it
+        using var bobRest = _server.Client(_tokens["bob"]);
+        var asBob = await bobRest.GetFromJsonAsync<JsonElement>("/api/v1/presence/anna");
+        Assert.Equal("InAMeeting", asBob.GetProperty("calendar").GetProperty("activity").GetString()); // team: free/busy …
+        Assert.Equal(JsonValueKind.Null, asBob.GetProperty("calendar").GetProperty("subject").ValueKind); // … without the subject
+        Assert.DoesNotContain("Secret", asBob.GetRawText(), StringComparison.Ordinal);
         Assert.DoesNotContain(bob.Received, v => v.Provenance?.GetRawText().Contains("Secret", StringComparison.Ordinal) == true);
 
         // A preferred status beats the calendar; clearing it brings the meeting back.

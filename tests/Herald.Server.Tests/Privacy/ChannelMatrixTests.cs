@@ -86,6 +86,12 @@ public sealed class ChannelMatrixTests : IAsyncLifetime
             (await ada.PutAsJsonAsync("/api/v1/me/status", new { note = "quarterly review" })).EnsureSuccessStatusCode();
         }
         await PutDevices(ada);
+        // A meeting running all day, with a subject only Subject-level watchers may read.
+        var now = _server.Time.GetUtcNow();
+        var ics = string.Join("\r\n", "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herald tests//EN", "BEGIN:VEVENT", "UID:merger@example.com",
+            "DTSTAMP:20260101T000000Z", "SUMMARY:Secret merger talks", $"DTSTART:{now.AddHours(-1).UtcDateTime:yyyyMMdd'T'HHmmss'Z'}",
+            $"DTEND:{now.AddHours(12).UtcDateTime:yyyyMMdd'T'HHmmss'Z'}", "END:VEVENT", "END:VCALENDAR", "");
+        (await ada.PutAsync("/api/v1/me/calendar", new StringContent(ics, System.Text.Encoding.UTF8, "text/calendar"))).EnsureSuccessStatusCode();
 
         var own = Parse(await (await ada.GetAsync("/api/v1/me/presence")).Content.ReadFromJsonAsync<JsonElement>());
         var profile = new Herald.Core.Model.PersonProfile("ada", "Ada", "ada@example.com", "platform", null, "UTC", null,
@@ -93,7 +99,8 @@ public sealed class ChannelMatrixTests : IAsyncLifetime
         var presence = new AggregatedPresence(own.Availability, own.Activity,
             own.Note is null ? null : new Herald.Core.Model.StatusNote(own.Note, DateTimeOffset.MinValue, own.NoteUntil),
             own.Location, own.LastSeen, own.Provenance!, own.Devices ?? [], false,
-            context == PrivacyContext.OffHours, context == PrivacyContext.DayOff, null);
+            context == PrivacyContext.OffHours, context == PrivacyContext.DayOff, null) { Calendar = own.Calendar };
+        Assert.Equal("Secret merger talks", own.Calendar?.Subject);
         var state = new PresentityState(profile, presence, own.Sequence);
 
         foreach (var (tier, watcher) in Watchers)
