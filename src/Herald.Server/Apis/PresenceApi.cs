@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Herald.Core.Formats;
 using Herald.Server.Auth;
 using Herald.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -12,18 +13,50 @@ public static class PresenceApi
     public static void MapPresenceApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/v1/presence").WithTags("Presence").RequireAuthorization(HeraldPolicies.Person);
-        g.MapGet("/{userId}", Get).Produces<Herald.Core.Privacy.PresenceView>().ProducesProblem(404).WithName("GetPresence").WithSummary("One person's presence as I may see it.");
+        g.MapGet("/{userId}", Get).Produces<Herald.Core.Privacy.PresenceView>().Produces<string>(200, PidfWriter.MediaType).ProducesProblem(404).WithName("GetPresence").WithSummary("One person's presence as I may see it.");
         g.MapPost("/query", Query).ProducesValidationProblem().WithName("QueryPresence").WithSummary("Batch read: the presence of many people in one call.");
     }
 
-    private static async Task<IResult> Get(string userId, ClaimsPrincipal user, PresenceReader reader, CancellationToken ct)
+    private static async Task<IResult> Get(string userId, HttpRequest request, ClaimsPrincipal user, PresenceReader reader, IConfiguration configuration,
+        TimeProvider time, CancellationToken ct)
     {
         if (!Validation.IsId(userId))
         {
             return Problems.Field("userId", "is not a valid id");
         }
         var view = await reader.Get(user.UserIdOf(), userId, ct);
-        return view is null ? Problems.NotFound($"No person '{userId}'.") : Results.Ok(view);
+        if (view is null)
+        {
+            return Problems.NotFound($"No person '{userId}'.");
+        }
+        request.HttpContext.Response.Headers.Vary = "Accept";
+        if (WantsPidf(request))
+        {
+            var domain = configuration["Herald:Xmpp:Domain"] is { Length: > 0 } d ? d : "localhost";
+            return Results.Text(PidfWriter.Write(view, domain, time.GetUtcNow()), PidfWriter.MediaType, System.Text.Encoding.UTF8);
+        }
+        return Results.Ok(view);
+    }
+
+    /// <summary>True when the client prefers PIDF (RFC 3863) to JSON.</summary>
+    private static bool WantsPidf(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        double pidf = 0, json = 0;
+        foreach (var m in accept)
+        {
+            var q = m.Quality ?? 1;
+            if (m.MediaType.Equals(PidfWriter.MediaType, StringComparison.OrdinalIgnoreCase))
+            {
+                pidf = Math.Max(pidf, q);
+            }
+            else if (m.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || m.MediaType.Equals("*/*", StringComparison.OrdinalIgnoreCase)
+                || m.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase))
+            {
+                json = Math.Max(json, q - 0.0001); // on a tie the explicit PIDF wins
+            }
+        }
+        return pidf > 0 && pidf >= json;
     }
 
     private static async Task<IResult> Query(BatchQuery? body, ClaimsPrincipal user, PresenceReader reader, IOptions<HeraldOptions> options,

@@ -117,9 +117,38 @@ public sealed class ChannelMatrixTests : IAsyncLifetime
                     throw new Xunit.Sdk.XunitException($"channel {channel}: {ex.Message}");
                 }
             }
+            await AssertPidfAgrees(watcher, views["rest"]);
             var distinct = views.Values.Select(v => JsonSerializer.Serialize(v with { Sequence = 0 }, HeraldTestServer.Json)).Distinct().ToList();
             Assert.True(distinct.Count == 1, $"{tier}: channels disagree:\n{string.Join("\n", distinct)}");
         }
+    }
+
+    /// <summary>The PIDF export of a person is the same view as the JSON one, in PIDF form: nothing more, nothing less.</summary>
+    private async Task AssertPidfAgrees(string watcher, PresenceView json)
+    {
+        using var c = _server.Client(_tokens[watcher]);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/presence/ada");
+        request.Headers.Accept.ParseAdd("application/pidf+xml");
+        using var response = await c.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("application/pidf+xml", response.Content.Headers.ContentType?.MediaType);
+        var doc = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync());
+        System.Xml.Linq.XNamespace p = Herald.Core.Formats.PidfWriter.PidfNs, dm = Herald.Core.Formats.PidfWriter.DataModelNs,
+            h = Herald.Core.Formats.PidfWriter.HeraldNs, ca = Herald.Core.Formats.PidfWriter.CivicNs;
+        var root = doc.Root!;
+        var person = root.Element(dm + "person")!;
+        var where = $"PIDF for {watcher}";
+        Assert.True(json.Availability.ToString() == person.Element(h + "availability")!.Value, where);
+        Assert.True(json.Note == person.Element(dm + "note")?.Value, $"{where}: note");
+        Assert.True((json.ContactMethods ?? []).Select(Herald.Core.Formats.PidfWriter.ContactUri)
+            .SequenceEqual(root.Elements(p + "tuple").Select(t => t.Element(p + "contact")?.Value).OfType<string>()), $"{where}: contacts");
+        var civic = root.Descendants(ca + "civicAddress").SingleOrDefault();
+        Assert.True(json.Location?.City == civic?.Element(ca + "A3")?.Value && json.Location?.Building == civic?.Element(ca + "BLD")?.Value
+            && json.Location?.Room == civic?.Element(ca + "ROOM")?.Value, $"{where}: location");
+        Assert.True((json.Devices?.Count ?? 0) == root.Elements(dm + "device").Count(), $"{where}: devices");
+        Assert.True(json.Calendar?.Subject == person.Element(h + "calendar-subject")?.Value, $"{where}: calendar subject");
+        Assert.True((json.Calendar is null ? 0 : 1) == person.Elements(System.Xml.Linq.XName.Get("activities", Herald.Core.Formats.PidfWriter.RpidNs))
+            .Count(a => a.Attribute("from") is not null), $"{where}: calendar");
     }
 
     private static PresenceView Parse(JsonElement e) => e.Deserialize<PresenceView>(HeraldTestServer.Json)!;
