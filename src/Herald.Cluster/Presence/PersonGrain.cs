@@ -1008,6 +1008,17 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         }
     }
 
+    /// <inheritdoc />
+    public async Task Erase()
+    {
+        _devices.Clear();
+        _leases.Clear();
+        var highWater = Math.Max(_state.State.SequenceHighWater, _sequence);
+        _state.State = new PersonState { SequenceHighWater = highWater };
+        await _state.WriteStateAsync();
+        await ProfileChanged(null);
+    }
+
     private Task WriteState()
     {
         _state.State.SequenceHighWater = Math.Max(_state.State.SequenceHighWater, _sequence);

@@ -303,4 +303,12 @@ public interface IPersonGrain : IGrainWithStringKey
     /// <summary>Removes a contact; false when absent.</summary>
     [Alias("RemoveContact")]
     Task<bool> RemoveContact(string contactId);
+
+    /// <summary>
+    /// Forgets everything about the person (status, note, contacts, privacy rules, grants, watchers, reach
+    /// preferences, calendar, device and activity leases) when they are deleted; watchers are told at once. Only the
+    /// sequence high-water mark stays, so numbers keep growing if the id is ever used again.
+    /// </summary>
+    [Alias("Erase")]
+    Task Erase();
 }

@@ -94,7 +94,8 @@ public static class AdminApi
     }
 
     private static async Task<IResult> DeletePerson(string userId, IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains,
-        IMemoryCache cache, PhoneNumbers phones, CancellationToken ct)
+        IMemoryCache cache, PhoneNumbers phones, IApiKeyStore keys, Herald.Server.Webhooks.WebhookStore webhooks,
+        Herald.Server.Webhooks.WebhookService webhookService, CancellationToken ct)
     {
         if (!Validation.IsId(userId))
         {
@@ -112,7 +113,19 @@ public static class AdminApi
         {
             return Problems.NotFound($"No person '{userId}'.");
         }
-        await grains.GetGrain<IPersonGrain>(userId).ProfileChanged(null);
+        // Nothing of theirs outlives them: keys they created, webhooks they own, their calendar feed and presence state.
+        foreach (var key in await keys.List(userId, ct))
+        {
+            await keys.Delete(key.Id, ct);
+            HeraldAuthHandler.Evict(cache, keyId: key.Id);
+        }
+        foreach (var hook in await webhooks.List(userId, ct))
+        {
+            webhookService.Deactivate(hook.Id);
+            await webhooks.Delete(hook.Id, ct);
+        }
+        await grains.GetGrain<Herald.Cluster.Calendars.ICalendarFeedsGrain>(0).RemoveFeed(userId);
+        await grains.GetGrain<IPersonGrain>(userId).Erase();
         return Results.NoContent();
     }
 
