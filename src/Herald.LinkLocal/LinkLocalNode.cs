@@ -14,7 +14,7 @@ public sealed record LinkPeerOptions
     /// <summary>The user name (XEP-0174 instance "name@host"; also the nick).</summary>
     public required string Name { get; init; }
 
-    /// <summary>The host label (default: the machine name); the A record is "host.local".</summary>
+    /// <summary>The host label in the instance name (default: the machine name); the A record is "name-host.local".</summary>
     public string? Host { get; init; }
 
     /// <summary>The interface (null: the first multicast-capable, non-loopback IPv4 interface that is up).</summary>
@@ -91,7 +91,9 @@ public sealed class LinkLocalNode : IAsyncDisposable
         _rules = LinkDisclosure.Rules(options.ShareNote);
         _connections = new SemaphoreSlim(options.MaxConnections);
         var host = Sanitize(options.Host ?? Environment.MachineName);
-        HostName = host + ".local";
+        // The A record's name is per user, so that two peers on one machine (or in two network namespaces, which
+        // share the host name) never claim the same host name.
+        HostName = Sanitize(options.Name + "-" + host) + ".local";
         InstanceLabel = $"{options.Name}@{host}";
         InstanceName = DnsWire.EscapeLabel(InstanceLabel) + "." + Service;
     }
