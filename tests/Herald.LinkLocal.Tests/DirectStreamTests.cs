@@ -103,7 +103,7 @@ public sealed class DirectStreamTests
         Assert.Contains("<message type=\"error\"", reply, StringComparison.Ordinal);
         Assert.Contains("id=\"m1\"", reply, StringComparison.Ordinal);
         Assert.Contains("<error type=\"wait\"><recipient-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\" />", reply, StringComparison.Ordinal);
-        Assert.Contains("<busy xmlns=\"urn:herald:link:busy:0\" availability=\"Busy\" />", reply, StringComparison.Ordinal);
+        Assert.Contains("<busy availability=\"Busy\" xmlns=\"urn:herald:link:busy:0\" />", reply, StringComparison.Ordinal);
         Assert.EndsWith("</stream:stream>", reply, StringComparison.Ordinal);
     }
 

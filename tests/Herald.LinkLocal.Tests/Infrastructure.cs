@@ -154,6 +154,7 @@ internal sealed class JsonLineProcess : IDisposable
     private readonly List<JsonElement> _events = [];
     private readonly StringBuilder _log = new();
     private readonly SemaphoreSlim _arrived = new(0);
+    private bool _quitSent;
 
     public string Name { get; }
 
@@ -272,12 +273,18 @@ internal sealed class JsonLineProcess : IDisposable
     /// <summary>Asks the process to quit (stdin "quit" and EOF) and waits for it; kills it after 10 s.</summary>
     public async Task QuitAsync()
     {
+        if (_quitSent)
+        {
+            await Task.Run(() => _p.WaitForExit(10_000));
+            return;
+        }
+        _quitSent = true;
         try
         {
             Send("quit");
             _p.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
         }
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
