@@ -143,7 +143,7 @@ public sealed class LinkLocalNode : IAsyncDisposable
     /// <summary>Raised (on a background thread) for each delivered message.</summary>
     public event Action<IncomingMessage>? MessageReceived;
 
-    /// <summary>Raised (on a background thread) when a direct contact was refused with the busy answer.</summary>
+    /// <summary>Raised (on a background thread) when a direct contact was refused with the busy answer (sender as claimed, answer).</summary>
     public event Action<string, BusyAnswer>? Refused;
 
     /// <summary>What the link audience sees of the user now.</summary>
@@ -203,10 +203,6 @@ public sealed class LinkLocalNode : IAsyncDisposable
     public List<DnsRecord> Records(bool goodbye = false)
     {
         var txt = TxtMapping.ToTxt(View(), _options.Name, Port);
-        lock (_gate)
-        {
-            _announcedTxt = txt;
-        }
         uint HostTtl() => goodbye ? 0 : _options.HostTtl;
         uint OtherTtl() => goodbye ? 0 : _options.OtherTtl;
         var records = new List<DnsRecord>
@@ -228,7 +224,12 @@ public sealed class LinkLocalNode : IAsyncDisposable
         {
             return;
         }
-        await _socket.SendAsync(DnsMessage.Response(Records()), null, ct);
+        var records = Records();
+        lock (_gate)
+        {
+            _announcedTxt = (TxtData)records.First(r => r.Type == DnsType.Txt).Data;
+        }
+        await _socket.SendAsync(DnsMessage.Response(records), null, ct);
         _ = RepeatAnnounce();
     }
 
@@ -475,12 +476,12 @@ public sealed class LinkLocalNode : IAsyncDisposable
                     using var c = client;
                     using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     session.CancelAfter(_options.Limits.SessionTimeout);
-                    await DirectStream.ServeAsync(c.GetStream(), InstanceLabel, _options.Limits, () =>
+                    await DirectStream.ServeAsync(c.GetStream(), InstanceLabel, _options.Limits, from =>
                     {
                         var answer = Decide();
                         if (!answer.Deliver)
                         {
-                            Refused?.Invoke(c.Client.RemoteEndPoint?.ToString() ?? "?", answer);
+                            Refused?.Invoke(from, answer);
                         }
                         return answer;
                     }, m => MessageReceived?.Invoke(m), c.Client.RemoteEndPoint as IPEndPoint, session.Token);

@@ -40,7 +40,7 @@ public sealed class DirectStreamTests
                         {
                             try
                             {
-                                await DirectStream.ServeAsync(c.GetStream(), "bob@host", Limits, decide, m =>
+                                await DirectStream.ServeAsync(c.GetStream(), "bob@host", Limits, _ => decide(), m =>
                                 {
                                     lock (Received)
                                     {

@@ -113,11 +113,11 @@ public static class DirectStream
     /// <param name="stream">The connection.</param>
     /// <param name="self">This peer's instance name.</param>
     /// <param name="limits">Parser limits.</param>
-    /// <param name="decide">The busy-answer decision for the current status.</param>
+    /// <param name="decide">The busy-answer decision for the current status, given the sender as it claims to be.</param>
     /// <param name="received">Called for each delivered message.</param>
     /// <param name="remote">The remote end point.</param>
     /// <param name="ct">Stops the session.</param>
-    public static async Task ServeAsync(Stream stream, string self, StreamLimits limits, Func<BusyAnswer> decide,
+    public static async Task ServeAsync(Stream stream, string self, StreamLimits limits, Func<string, BusyAnswer> decide,
         Action<IncomingMessage> received, IPEndPoint? remote, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -143,7 +143,7 @@ public static class DirectStream
                 {
                     continue; // presence, iq and errors are not served on Herald's direct streams
                 }
-                var answer = decide();
+                var answer = decide(peer);
                 if (!answer.Deliver)
                 {
                     await WriteAsync(stream, BusyError(stanza, self, answer).ToString(SaveOptions.DisableFormatting), ct);
