@@ -264,7 +264,7 @@ internal static class PeerCommand
                     }
                 }
                 var table = new Table().Title($"[bold]{Markup.Escape(node.InstanceLabel)}[/] — {Markup.Escape(node.Status.Availability.ToString())}")
-                    .AddColumn("Peer").AddColumn("Status").AddColumn("Note").AddColumn("Address");
+                    .AddColumn("Peer").AddColumn("Status").AddColumn("Note").AddColumn("Address").Expand();
                 foreach (var peer in node.Peers)
                 {
                     table.AddRow(Markup.Escape(peer.Instance), Markup.Escape(peer.Availability.ToString()), Markup.Escape(peer.Note ?? ""),

@@ -62,6 +62,9 @@ public sealed class LinkLocalNode : IAsyncDisposable
     /// <summary>Longest browse query interval (RFC 6762 §5.2: 60 minutes).</summary>
     public static readonly TimeSpan MaxBrowseInterval = TimeSpan.FromMinutes(60);
 
+    /// <summary>Most questions in one query we send (keeps it far below the 9000-byte limit).</summary>
+    public const int MaxQuestions = 30;
+
     private readonly LinkPeerOptions _options;
     private readonly TimeProvider _time;
     private readonly UserPrivacy _rules;
@@ -276,12 +279,17 @@ public sealed class LinkLocalNode : IAsyncDisposable
             {
                 return;
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or DnsFormatException)
             {
-                // A transient send/receive error must not stop the peer.
-            }
-            catch (DnsFormatException)
-            {
+                // A transient send/receive error must not stop the peer; pause briefly so a broken socket cannot spin.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _time, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }
@@ -383,7 +391,7 @@ public sealed class LinkLocalNode : IAsyncDisposable
         }
         if (ask.Count > 0 && _socket is { } s)
         {
-            _ = s.SendAsync(DnsMessage.Query([.. ask]), null, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            _ = s.SendAsync(DnsMessage.Query([.. ask.Take(MaxQuestions)]), null, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         if (changed is not null)
         {
@@ -417,7 +425,7 @@ public sealed class LinkLocalNode : IAsyncDisposable
                 }
                 if (refresh.Count > 0)
                 {
-                    await _socket!.SendAsync(DnsMessage.Query([.. refresh]), null, ct);
+                    await _socket!.SendAsync(DnsMessage.Query([.. refresh.Take(MaxQuestions)]), null, ct);
                 }
                 if (expired)
                 {
@@ -433,7 +441,7 @@ public sealed class LinkLocalNode : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or DnsFormatException)
             {
                 if (ct.IsCancellationRequested)
                 {
@@ -462,6 +470,7 @@ public sealed class LinkLocalNode : IAsyncDisposable
             }
             catch (SocketException)
             {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, CancellationToken.None);
                 continue;
             }
             if (!_connections.Wait(0, CancellationToken.None))
