@@ -248,6 +248,7 @@ import.SetAction((p, ct) => Cli.Run(p.GetValue(importJson), async () =>
 }));
 var admin = new Command("admin", "Administration") { import };
 root.Subcommands.Add(admin);
+root.Subcommands.Add(PeerCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
