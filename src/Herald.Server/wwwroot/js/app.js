@@ -60,7 +60,7 @@ function renderInvites() {
     const respond = async (response) => {
       try {
         const r = await post(`/api/v1/huddles/${enc(hd.id)}/respond`, { response });
-        invites.set(hd.id, { ...hd, ...r, myResponse: r?.myResponse ?? response + 'ed' });
+        invites.set(hd.id, { ...hd, ...(r ?? {}) });
         toast(response === 'accept' ? 'You accepted the huddle.' : 'You declined the huddle.');
       } catch (e) { toast(e.message); }
       renderInvites();
@@ -69,7 +69,7 @@ function renderInvites() {
     return h('section.invite', { 'aria-label': `Huddle invitation: ${hd.topic}` },
       h('div.what', {}, h('strong', {}, `${hd.requester?.displayName ?? 'Someone'} asks for a huddle: `), hd.topic,
         h('div.hint', {}, `${hd.accepted} accepted · ${hd.declined} declined · ${hd.status}`, answered ? ` · you ${answered}` : '')),
-      hd.status === 'Open' ? [
+      hd.status === 'open' ? [
         h('button.primary', { type: 'button', onclick: () => respond('accept') }, 'Accept'),
         h('button', { type: 'button', onclick: () => respond('decline') }, 'Decline'),
       ] : null,
