@@ -46,7 +46,7 @@ async function teams(panel) {
   const out = h('p', { role: 'alert' });
   const save = h('button.primary', { type: 'submit' }, 'Save team');
   clear(panel,
-    h('div.table-wrap', {}, h('table', {}, h('thead', {}, h('tr', {}, ['Id', 'Name', 'Manager', ''].map(x => h('th', { scope: 'col' }, x)))),
+    h('div.table-wrap', { tabindex: '0' }, h('table', {}, h('thead', {}, h('tr', {}, ['Id', 'Name', 'Manager', ''].map(x => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, list.map(t => h('tr', {}, h('th', { scope: 'row' }, t.id), h('td', {}, t.name), h('td', {}, t.manager ?? '—'),
         h('td', {}, h('button', { type: 'button', onclick: () => { id.value = t.id; name.value = t.name; manager.value = t.manager ?? ''; name.focus(); } }, 'Edit', h('span.visually-hidden', {}, ` ${t.name}`)), ' ',
           h('button.danger', { type: 'button', onclick: async () => { try { await del(`/api/v1/admin/teams/${enc(t.id)}`); toast(`Team ${t.name} deleted.`); } catch (e) { toast(e.message); } teams(panel); } }, 'Delete', h('span.visually-hidden', {}, ` ${t.name}`)))))))),
@@ -79,7 +79,7 @@ async function policy(panel) {
 function audit(panel) {
   const who = h('input', { type: 'text', id: 'admin-audit-presentity', autocomplete: 'off' });
   const watcher = h('input', { type: 'text', id: 'admin-audit-watcher', autocomplete: 'off' });
-  const table = h('div.table-wrap');
+  const table = h('div.table-wrap', { tabindex: '0' });
   const load = async () => {
     try {
       const q = new URLSearchParams({ limit: '200' });

@@ -38,7 +38,7 @@ export async function render(main, ctx) {
     const org = limits?.policy ?? {};
     const tier = select(TIERS, 'Team', { id: 'rules-tier' });
     const context = select(CONTEXTS, 'workHours', { id: 'rules-context' });
-    const table = h('div.table-wrap');
+    const table = h('div.table-wrap', { tabindex: '0' });
     const out = h('div', { role: 'status' });
     const subs = h('div.row');
     const draw = () => {
@@ -113,7 +113,7 @@ export async function render(main, ctx) {
         formatLocation(v.location) ? h('p', {}, `Location: ${formatLocation(v.location)}`) : null,
         v.lastSeen ? h('p', {}, `Last seen ${relative(v.lastSeen)}`) : null,
         v.contactMethods?.length ? h('p', {}, v.contactMethods.map(c => `${CONTACT_KINDS[c.kind] ?? c.kind}: ${c.address}`).join(' · ')) : h('p.hint', {}, 'No contact methods shown.'),
-        h('div.table-wrap', {}, h('table', {},
+        h('div.table-wrap', { tabindex: '0' }, h('table', {},
           h('thead', {}, h('tr', {}, ['Field', 'Shown as', 'Decided by'].map(x => h('th', { scope: 'col' }, x)))),
           h('tbody', {}, r.fields.map(f => h('tr', {}, h('th', { scope: 'row' }, FIELD_LABELS[f.field] ?? f.field), h('td', {}, show(f.level)), h('td', {}, LAYERS[f.decidedBy] ?? f.decidedBy))))))));
     }); } },
@@ -130,7 +130,7 @@ export async function render(main, ctx) {
     };
     const pendingCount = list.filter(w => w.status === 'Pending').length;
     clear(panel, h('p.hint', {}, pendingCount ? `${pendingCount} request(s) waiting for your answer.` : 'No requests are waiting.'),
-      list.length ? h('div.table-wrap', {}, h('table', {},
+      list.length ? h('div.table-wrap', { tabindex: '0' }, h('table', {},
         h('thead', {}, h('tr', {}, ['Who', 'Tier', 'Status', 'Since', 'Live', 'Actions'].map(x => h('th', { scope: 'col' }, x)))),
         h('tbody', {}, list.map(w => h('tr', { dataset: { watcher: w.watcherId } },
           h('th', { scope: 'row' }, w.watcherId), h('td', {}, w.tier), h('td', {}, w.status), h('td', {}, time(w.since)), h('td', {}, w.live ? 'yes' : 'no'),
@@ -171,7 +171,7 @@ export async function render(main, ctx) {
   // ---- my disclosure audit
   async function audit(panel) {
     const watcher = h('input', { type: 'text', id: 'audit-watcher', list: 'people-list', autocomplete: 'off' });
-    const table = h('div.table-wrap');
+    const table = h('div.table-wrap', { tabindex: '0' });
     const load = async () => {
       try {
         const q = new URLSearchParams({ limit: '100' });

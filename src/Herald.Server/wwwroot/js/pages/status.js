@@ -99,7 +99,7 @@ export async function render(main, ctx) {
       if (match >= 0) pickButtons[match].setAttribute('aria-pressed', 'true');
     }
     if (document.activeElement !== note) note.value = v.note ?? '';
-    clear(devices, v.devices?.length ? h('div.table-wrap', {}, h('table', {},
+    clear(devices, v.devices?.length ? h('div.table-wrap', { tabindex: '0' }, h('table', {},
       h('thead', {}, h('tr', {}, ['Device', 'Kind', 'Reports', 'Idle', 'Capabilities'].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, v.devices.map(d => h('tr', {},
         h('td', {}, d.deviceId), h('td', {}, d.kind), h('td', {}, badge(d.availability), d.activity ? ` · ${activityText(d.activity)}` : ''),
