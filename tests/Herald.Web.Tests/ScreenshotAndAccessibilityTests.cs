@@ -88,6 +88,10 @@ public sealed class ScreenshotAndAccessibilityTests(Browsers browsers, DemoSite 
                         var file = Path.Combine(outDir, $"{shot.Name}-{sizeName}-{themeName}.png");
                         await page.ScreenshotAsync(new() { Path = file, Animations = ScreenshotAnimations.Disabled });
                         var shotTime = clock.ElapsedMilliseconds;
+                        if (sizeName == "phone" && themeName == "dark")
+                        {
+                            continue; // colours are checked at desktop width in dark, the phone layout in light (axe is slow)
+                        }
                         var axe = await page.RunAxe();
                         output.WriteLine($"{shot.Name} {sizeName} {themeName}: page+shot {shotTime} ms, axe {clock.ElapsedMilliseconds - shotTime} ms");
                         failures.AddRange(axe.Violations

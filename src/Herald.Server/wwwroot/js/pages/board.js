@@ -49,7 +49,7 @@ export async function render(main, ctx) {
         v?.note ? h('div.note', {}, `“${v.note}”`, v.noteUntil ? h('span.hint', {}, ` until ${time(v.noteUntil)}`) : null) : null,
         h('div.meta', {},
           card?.team ? h('span', {}, card.team) : null,
-          loc ? h('span', {}, h('span.visually-hidden', {}, 'Location: '), `📍 ${loc}`) : null,
+          loc ? h('span', {}, `at ${loc}`) : null,
           lastSeen ? h('span', {}, lastSeen) : null,
           a === 'Unknown' && !isPending ? h('span', {}, 'not shared with you') : null)),
       h('div.actions', {},
