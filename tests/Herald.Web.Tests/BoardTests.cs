@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using Herald.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -21,12 +20,10 @@ public sealed class BoardTests(Browsers browsers, DemoSite site)
             await Expect(row.Locator(".badge .label")).Not.ToHaveTextAsync("Do not disturb");
 
             await Pages.Go(anna, "My status", "My status");
-            var clock = Stopwatch.StartNew();
             await anna.GetByRole(AriaRole.Button, new() { Name = "Do not disturb for 1 h" }).ClickAsync();
 
             // Bounded: within one second of the click, without a reload.
             await Expect(row.Locator(".badge .label")).ToHaveTextAsync("Do not disturb", new() { Timeout = 1000 });
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"took {clock.ElapsedMilliseconds} ms");
             await Expect(row).ToHaveAttributeAsync("data-availability", "DoNotDisturb");
             await Expect(row.Locator(".badge svg")).ToBeVisibleAsync(); // the icon, not only colour and text
 
@@ -41,24 +38,26 @@ public sealed class BoardTests(Browsers browsers, DemoSite site)
         }
     }
 
+    // Anna and Ben are the demo's hands-on people: the demo simulator never changes their presence.
     [BrowserFact]
     public async Task Available_now_filter_hides_people_who_are_not_available()
     {
         var ben = await Pages.OpenAs(browsers.Browser, site.BaseAddress, "ben", "demo-ben", site.Now);
-        using var carla = await site.ClientFor("carla");
-        (await carla.PutAsJsonAsync("/api/v1/me/status", new { availability = "Busy" })).EnsureSuccessStatusCode();
+        using var anna = await site.ClientFor("anna");
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Busy" })).EnsureSuccessStatusCode();
         try
         {
-            await Expect(Pages.Row(ben, "carla")).ToBeVisibleAsync();
+            await Expect(Pages.Row(ben, "anna")).ToBeVisibleAsync();
             await ben.GetByLabel("Available now only").CheckAsync();
-            await Expect(Pages.Row(ben, "carla")).ToBeHiddenAsync();
-            (await carla.PutAsJsonAsync("/api/v1/me/status", new { availability = "Available" })).EnsureSuccessStatusCode();
-            await Expect(Pages.Row(ben, "carla")).ToBeVisibleAsync(); // live, no reload
+            await Expect(Pages.Row(ben, "anna")).ToBeHiddenAsync();
+            await Expect(Pages.Row(ben, "ben")).ToBeVisibleAsync(); // Ben's own tab makes him available
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Available" })).EnsureSuccessStatusCode();
+            await Expect(Pages.Row(ben, "anna")).ToBeVisibleAsync(); // live, no reload
             await ben.GetByLabel("Available now only").UncheckAsync();
         }
         finally
         {
-            (await carla.DeleteAsync("/api/v1/me/status")).EnsureSuccessStatusCode();
+            (await anna.DeleteAsync("/api/v1/me/status")).EnsureSuccessStatusCode();
             await ben.Context.CloseAsync();
         }
     }
@@ -66,18 +65,25 @@ public sealed class BoardTests(Browsers browsers, DemoSite site)
     [BrowserFact]
     public async Task How_to_reach_popover_lists_the_options_the_watcher_may_use()
     {
+        using var anna = await site.ClientFor("anna");
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Available" })).EnsureSuccessStatusCode();
         var ben = await Pages.OpenAs(browsers.Browser, site.BaseAddress, "ben", "demo-ben", site.Now);
         try
         {
-            await Pages.Row(ben, "carla").GetByRole(AriaRole.Button, new() { Name = "How to reach Carla Fuentes" }).ClickAsync();
-            var dialog = ben.GetByRole(AriaRole.Dialog, new() { Name = "How to reach Carla Fuentes" });
+            await Pages.Row(ben, "anna").GetByRole(AriaRole.Button, new() { Name = "How to reach Anna Lindqvist" }).ClickAsync();
+            var dialog = ben.GetByRole(AriaRole.Dialog, new() { Name = "How to reach Anna Lindqvist" });
             await Expect(dialog).ToBeVisibleAsync();
+            await Expect(dialog.Locator(".reach-list li").First).ToContainTextAsync("Work phone: +49");
+            await dialog.GetByLabel("It is urgent").CheckAsync();
             await Expect(dialog.Locator(".reach-list li").First).ToContainTextAsync(":");
-            await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
+            await ben.Keyboard.PressAsync("Escape");
             await Expect(dialog).ToBeHiddenAsync();
+            // Focus returns to the button that opened the dialog.
+            await Expect(Pages.Row(ben, "anna").GetByRole(AriaRole.Button, new() { Name = "How to reach Anna Lindqvist" })).ToBeFocusedAsync();
         }
         finally
         {
+            (await anna.DeleteAsync("/api/v1/me/status")).EnsureSuccessStatusCode();
             await ben.Context.CloseAsync();
         }
     }
