@@ -51,6 +51,8 @@ public sealed class PrivacyAndHuddleTests(Browsers browsers, DemoSite site)
     {
         using var admin = await site.ClientFor("admin");
         (await admin.PutAsJsonAsync("/api/v1/admin/policy", new { ceiling = new { Colleague = new { homePhone = false } } })).EnsureSuccessStatusCode();
+        using var annaApi = await site.ClientFor("anna");
+        (await annaApi.PutAsJsonAsync("/api/v1/me/privacy", new { watchers = new { ben = new { tier = "Trusted" } } })).EnsureSuccessStatusCode();
         var anna = await Pages.OpenAs(browsers.Browser, site.BaseAddress, "anna", "demo-anna", site.Now);
         try
         {
@@ -60,11 +62,14 @@ public sealed class PrivacyAndHuddleTests(Browsers browsers, DemoSite site)
             await anna.GetByLabel("Home phone for Colleague").SelectOptionAsync("true");
             await anna.GetByRole(AriaRole.Button, new() { Name = "Save rules" }).ClickAsync();
             await Expect(anna.GetByText("above the organization ceiling")).ToBeVisibleAsync();
+            // Saving from the editor keeps what it does not show (Ben's placement in Trusted).
+            var saved = await annaApi.GetFromJsonAsync<JsonElement>("/api/v1/me/privacy");
+            Assert.Equal("Trusted", saved.GetProperty("watchers").GetProperty("ben").GetProperty("tier").GetString());
+            Assert.True(saved.GetProperty("tiers").GetProperty("Colleague").GetProperty("workHours").GetProperty("homePhone").GetBoolean());
         }
         finally
         {
-            using var api = await site.ClientFor("anna");
-            (await api.PutAsJsonAsync("/api/v1/me/privacy", new { })).EnsureSuccessStatusCode();
+            (await annaApi.PutAsJsonAsync("/api/v1/me/privacy", new { })).EnsureSuccessStatusCode();
             (await admin.PutAsJsonAsync("/api/v1/admin/policy", new { })).EnsureSuccessStatusCode();
             await anna.Context.CloseAsync();
         }

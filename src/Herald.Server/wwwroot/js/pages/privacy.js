@@ -70,13 +70,13 @@ export async function render(main, ctx) {
     tier.addEventListener('change', draw);
     context.addEventListener('change', draw);
     const save = h('button.primary', { type: 'button', onclick: () => act(save, out, async () => {
-      const r = await put('/api/v1/me/privacy', doc);
+      const r = await put('/api/v1/me/privacy', cleaned(doc));
       doc = r.rules;
       clear(out, h('p.ok', {}, 'Saved. Your watchers see the change now.'), r.warnings.map(w => h('p.error', {}, w)));
       draw();
     }) }, 'Save rules');
     const dry = h('button', { type: 'button', onclick: () => act(dry, out, async () => {
-      const r = await post('/api/v1/me/privacy/preview', doc);
+      const r = await post('/api/v1/me/privacy/preview', cleaned(doc));
       clear(out, h('h3', {}, 'If you saved now'), r.map(x => h('p', {}, h('strong', {}, `${x.tier} (${x.context}): `),
         x.gained.length ? `would newly see ${x.gained.map(g => `${FIELD_LABELS[g.field] ?? g.field} (${show(g.after)})`).join(', ')}. ` : '',
         x.lost.length ? `would no longer see ${x.lost.map(g => `${FIELD_LABELS[g.field] ?? g.field} (now ${show(g.after)})`).join(', ')}. ` : '',
@@ -183,6 +183,13 @@ export async function render(main, ctx) {
       h('form', { onsubmit: (e) => { e.preventDefault(); load(); } }, h('div.row', {}, field('Only this watcher', watcher), h('button', { type: 'submit' }, 'Filter'))), table);
     load();
   }
+}
+
+/** The rules document as PUT accepts it: GET writes absent per-watcher members as null, PUT wants them left out. */
+function cleaned(doc) {
+  const watchers = Object.fromEntries(Object.entries(doc.watchers ?? {}).map(([id, w]) =>
+    [id, Object.fromEntries(Object.entries(w ?? {}).filter(([, v]) => v !== null))]));
+  return { ...doc, watchers };
 }
 
 export function auditTable(entries, withPresentity) {
