@@ -26,6 +26,8 @@ public static class PrivacyApi
         me.MapPut("/privacy", PutPrivacy).WithName("PutMyPrivacy").WithSummary("Replace my privacy rules; fields above the organization ceiling are saved but clamped (see warnings).");
         me.MapGet("/privacy/preview", Preview).WithName("PreviewMyPresence").WithSummary("See my presence as a person (as=) or tier (tier=) sees it, now or at=.");
         me.MapPost("/privacy/preview", DryRun).WithName("DryRunPrivacy").WithSummary("What each tier would gain or lose under proposed rules.");
+        me.MapGet("/privacy/limits", GetPolicy).WithName("GetMyPrivacyLimits")
+            .WithSummary("The organization policy that bounds my rules (ceiling, floor, appear offline, subscriptions), read-only.");
         me.MapGet("/grants", GetGrants).WithName("GetMyGrants").WithSummary("My time-boxed grants.");
         me.MapPost("/grants", AddGrant).WithName("AddGrant").WithSummary("Grant one watcher more, until a time (still clamped by the ceiling).");
         me.MapDelete("/grants/{id}", RevokeGrant).WithName("RevokeGrant").WithSummary("Revoke a grant.");

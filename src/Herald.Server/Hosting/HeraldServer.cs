@@ -88,6 +88,7 @@ public static class HeraldServer
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHeraldWebApp(); // the web app at / (wwwroot)
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
