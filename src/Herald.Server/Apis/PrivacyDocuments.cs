@@ -58,6 +58,10 @@ public static class PrivacyDocuments
                         TierRules? rules = null;
                         foreach (var wp in Objects(w.Value, path, v))
                         {
+                            if (wp.Value.ValueKind == JsonValueKind.Null && wp.Name is "tier" or "rules")
+                            {
+                                continue; // what GET writes for "not set": a document read can be sent back as it is
+                            }
                             if (wp.Name == "tier")
                             {
                                 tier = wp.Value.ValueKind == JsonValueKind.String ? ParseEnum<RelationshipTier>(wp.Value.GetString()!, path + ".tier", v) : Bad<RelationshipTier>(path + ".tier", "must be a tier name", v);

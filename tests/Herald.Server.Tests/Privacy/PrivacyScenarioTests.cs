@@ -35,6 +35,19 @@ public sealed class PrivacyScenarioTests : IAsyncLifetime
     private HttpClient As(string user) => _server.Client(_tokens[user]);
 
     [Fact]
+    public async Task The_rules_document_read_with_get_can_be_sent_back_unchanged()
+    {
+        using var anna = As("anna");
+        (await anna.PutAsJsonAsync("/api/v1/me/privacy", new { watchers = new Dictionary<string, object> { ["bob"] = new { tier = "Trusted" } } }))
+            .EnsureSuccessStatusCode();
+        var read = await anna.GetStringAsync("/api/v1/me/privacy");
+        Assert.Contains("\"rules\":null", read, StringComparison.Ordinal); // a watcher with only a tier
+        var put = await anna.PutAsync("/api/v1/me/privacy", new StringContent(read, System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        Assert.Equal(read, await anna.GetStringAsync("/api/v1/me/privacy"));
+    }
+
+    [Fact]
     public async Task On_annas_day_off_a_colleague_gets_off_work_and_her_work_email_while_a_trusted_watcher_gets_her_home_phone()
     {
         using var anna = As("anna");
