@@ -21,6 +21,9 @@ public sealed class ScramServer
     /// <summary>Creates an exchange for SHA-1 or SHA-256.</summary>
     public ScramServer(HashAlgorithmName hash) => _hash = hash;
 
+    /// <summary>A fixed server nonce part (test vectors only); random when null.</summary>
+    internal string? FixedServerNonce { get; init; }
+
     /// <summary>The user name the client asked for (after <see cref="ClientFirst"/>).</summary>
     public string? UserName { get; private set; }
 
@@ -57,7 +60,7 @@ public sealed class ScramServer
         {
             throw new FormatException("authorization identity must be empty or the user itself");
         }
-        _nonce = attrs[1].Value + Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+        _nonce = attrs[1].Value + (FixedServerNonce ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)));
         UserName = user;
         return user;
     }

@@ -75,20 +75,26 @@ public sealed class StreamParser
     public void Feed(ReadOnlySpan<byte> bytes, List<StreamEvent> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var needed = _decoder.GetCharCount(bytes, flush: false);
-        EnsureRoom(needed);
-        int written;
-        try
+        // In slices, so that the buffer never holds more than one partial token plus one slice.
+        while (bytes.Length > 0)
         {
-            written = _decoder.GetChars(bytes, _buf.AsSpan(_end), flush: false);
+            var slice = bytes[..Math.Min(bytes.Length, FeedSlice)];
+            bytes = bytes[slice.Length..];
+            try
+            {
+                var needed = _decoder.GetCharCount(slice, flush: false);
+                EnsureRoom(needed);
+                _end += _decoder.GetChars(slice, _buf.AsSpan(_end), flush: false);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new XmppStreamException(StreamErrors.NotWellFormed, "invalid UTF-8");
+            }
+            Parse(output);
         }
-        catch (DecoderFallbackException)
-        {
-            throw new XmppStreamException(StreamErrors.NotWellFormed, "invalid UTF-8");
-        }
-        _end += written;
-        Parse(output);
     }
+
+    private const int FeedSlice = 4096;
 
     private bool HasPendingNonWhitespace()
     {
@@ -112,7 +118,7 @@ public sealed class StreamParser
         }
         if (_end + needed > _buf.Length)
         {
-            if (_end + needed > _limits.MaxStanzaBytes + _limits.MaxTagLength)
+            if (_end - _start + needed > _limits.MaxStanzaBytes + _limits.MaxTagLength + FeedSlice)
             {
                 throw new XmppStreamException(StreamErrors.PolicyViolation, $"stanza larger than {_limits.MaxStanzaBytes} bytes");
             }

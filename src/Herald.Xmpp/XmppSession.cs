@@ -287,7 +287,7 @@ internal sealed partial class XmppSession : IPresenceSink
         {
             throw new XmppStreamException(StreamErrors.UnsupportedVersion, "XMPP 1.0 streams only");
         }
-        var features = new XElement(Ns.Streams + "features");
+        var features = new XElement(Ns.Streams + "features", new XAttribute(XNamespace.Xmlns + "stream", StreamParser.StreamsNs));
         if (!_authenticated)
         {
             if (!_tls)
