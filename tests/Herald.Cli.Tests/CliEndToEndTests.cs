@@ -29,7 +29,7 @@ public sealed class CliEndToEndTests
         {
             server = Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Herald.Server.dll"), "--urls", url,
                 "--Herald:DataDirectory=" + data, "--Herald:Bootstrap:AdminPassword=" + AdminPassword,
-                "--Herald:Auth:PasswordIterations=4096", "--Logging:LogLevel:Default=Warning"], data, null, out _, out _);
+                "--Herald:Auth:PasswordIterations=4096", "--Herald:Xmpp:Port=0", "--Logging:LogLevel:Default=Warning"], data, null, out _, out _);
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (true)

@@ -65,8 +65,26 @@ public static class Roles
     public static IReadOnlyList<string> All { get; } = [User, Admin, Auditor];
 }
 
+/// <summary>
+/// SCRAM verifier keys (RFC 5802) for one hash function: what a server needs to check a SCRAM exchange, never the
+/// password. <c>StoredKey = H(HMAC(SaltedPassword, "Client Key"))</c>, <c>ServerKey = HMAC(SaltedPassword, "Server Key")</c>.
+/// </summary>
+/// <param name="Iterations">PBKDF2 iteration count.</param>
+/// <param name="Salt">Random salt.</param>
+/// <param name="StoredKey">H(ClientKey).</param>
+/// <param name="ServerKey">HMAC(SaltedPassword, "Server Key").</param>
+public sealed record ScramCredential(int Iterations, byte[] Salt, byte[] StoredKey, byte[] ServerKey);
+
 /// <summary>A login account. Its id is the person id (or "admin" for the bootstrap administrator).</summary>
-public sealed record Account(string UserId, IReadOnlyList<string> Roles, PasswordCredential? Password);
+public sealed record Account(string UserId, IReadOnlyList<string> Roles, PasswordCredential? Password)
+{
+    /// <summary>
+    /// SCRAM-SHA-1 keys, derived when the password is set (XMPP clients that only speak SCRAM-SHA-1). Optional:
+    /// accounts whose password was set before these existed get them at their next successful password login.
+    /// SCRAM-SHA-256 needs nothing extra: <see cref="PasswordCredential.Hash"/> is its SaltedPassword.
+    /// </summary>
+    public ScramCredential? ScramSha1 { get; init; }
+}
 
 /// <summary>Login accounts. Durable.</summary>
 public interface IAccountStore

@@ -21,14 +21,21 @@ public sealed class SqliteAccountStore : IAccountStore
         );
         """;
 
+    /// <summary>Columns added later (SCRAM-SHA-1 keys); added to an existing table when missing.</summary>
+    private static readonly string[] AddedColumns = ["sha1_iterations INTEGER NULL", "sha1_salt BLOB NULL", "sha1_stored_key BLOB NULL", "sha1_server_key BLOB NULL"];
+
     private const string UpsertSql = """
-        INSERT INTO accounts (user_id, roles, pw_iterations, pw_salt, pw_hash)
-        VALUES ($user_id, $roles, $pw_iterations, $pw_salt, $pw_hash)
+        INSERT INTO accounts (user_id, roles, pw_iterations, pw_salt, pw_hash, sha1_iterations, sha1_salt, sha1_stored_key, sha1_server_key)
+        VALUES ($user_id, $roles, $pw_iterations, $pw_salt, $pw_hash, $sha1_iterations, $sha1_salt, $sha1_stored_key, $sha1_server_key)
         ON CONFLICT (user_id) DO UPDATE SET
             roles = excluded.roles,
             pw_iterations = excluded.pw_iterations,
             pw_salt = excluded.pw_salt,
-            pw_hash = excluded.pw_hash;
+            pw_hash = excluded.pw_hash,
+            sha1_iterations = excluded.sha1_iterations,
+            sha1_salt = excluded.sha1_salt,
+            sha1_stored_key = excluded.sha1_stored_key,
+            sha1_server_key = excluded.sha1_server_key;
         """;
 
     private readonly SqliteDatabase _db;
@@ -40,6 +47,26 @@ public sealed class SqliteAccountStore : IAccountStore
         ArgumentNullException.ThrowIfNull(db);
         _db = db;
         _db.EnsureSchema(SchemaDdl);
+        using var connection = _db.Open();
+        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var info = connection.CreateCommand())
+        {
+            info.CommandText = "PRAGMA table_info(accounts);";
+            using var reader = info.ExecuteReader();
+            while (reader.Read())
+            {
+                existing.Add(reader.GetString(1));
+            }
+        }
+        foreach (var column in AddedColumns)
+        {
+            if (!existing.Contains(column.Split(' ')[0]))
+            {
+                using var alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE accounts ADD COLUMN {column};";
+                alter.ExecuteNonQuery();
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -51,7 +78,7 @@ public sealed class SqliteAccountStore : IAccountStore
         await using var connection = _db.Open();
         await using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT user_id, roles, pw_iterations, pw_salt, pw_hash FROM accounts WHERE user_id = $user_id;";
+            "SELECT user_id, roles, pw_iterations, pw_salt, pw_hash, sha1_iterations, sha1_salt, sha1_stored_key, sha1_server_key FROM accounts WHERE user_id = $user_id;";
         command.Parameters.AddWithValue("$user_id", userId);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
@@ -66,7 +93,12 @@ public sealed class SqliteAccountStore : IAccountStore
             password = new PasswordCredential(
                 reader.GetInt32(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
         }
-        return new Account(reader.GetString(0), roles, password);
+        ScramCredential? sha1 = null;
+        if (!reader.IsDBNull(5) && !reader.IsDBNull(6) && !reader.IsDBNull(7) && !reader.IsDBNull(8))
+        {
+            sha1 = new ScramCredential(reader.GetInt32(5), reader.GetFieldValue<byte[]>(6), reader.GetFieldValue<byte[]>(7), reader.GetFieldValue<byte[]>(8));
+        }
+        return new Account(reader.GetString(0), roles, password) { ScramSha1 = sha1 };
     }
 
     /// <inheritdoc />
@@ -99,6 +131,10 @@ public sealed class SqliteAccountStore : IAccountStore
         command.Parameters.AddWithValue("$pw_iterations", (object?)account.Password?.Iterations ?? DBNull.Value);
         command.Parameters.AddWithValue("$pw_salt", (object?)account.Password?.Salt ?? DBNull.Value);
         command.Parameters.AddWithValue("$pw_hash", (object?)account.Password?.Hash ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sha1_iterations", (object?)account.ScramSha1?.Iterations ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sha1_salt", (object?)account.ScramSha1?.Salt ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sha1_stored_key", (object?)account.ScramSha1?.StoredKey ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sha1_server_key", (object?)account.ScramSha1?.ServerKey ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -483,6 +483,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
                 await WriteState();
                 _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", "Pending", $"tier={tier}; asked again after a denial"));
                 await PrivacyChanged();
+                RosterChanged(Id, watcherId);
+                RosterChanged(watcherId, Id);
             }
             return SubscriptionAnswer.Pending;
         }
@@ -498,6 +500,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         await WriteState();
         _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", status.ToString(), $"tier={tier}; handling={handling}"));
         await PrivacyChanged();
+        RosterChanged(Id, watcherId);
+        RosterChanged(watcherId, Id);
         return answer;
     }
 
@@ -513,6 +517,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         await WriteState();
         _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", approve ? "approved" : "denied", "decided by the person"));
         await PrivacyChanged();
+        RosterChanged(Id, watcherId);
+        RosterChanged(watcherId, Id);
         return true;
     }
 
@@ -528,6 +534,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         await WriteState();
         _audit.Append(new AuditEntry(now, Id, watcherId, "subscription", "rest", "revoked", "revoked by the person"));
         await PrivacyChanged();
+        RosterChanged(Id, watcherId);
+        RosterChanged(watcherId, Id);
         return true;
     }
 
@@ -701,6 +709,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         }
         _state.State.Contacts.Add(contactId);
         await WriteState();
+        RosterChanged(Id, contactId);
         return true;
     }
 
@@ -712,6 +721,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
             return false;
         }
         await WriteState();
+        RosterChanged(Id, contactId);
         return true;
     }
 

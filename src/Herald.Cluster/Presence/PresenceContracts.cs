@@ -237,6 +237,13 @@ public interface IPersonGrain : IGrainWithStringKey
     [Alias("DecideSubscription")]
     Task<bool> DecideSubscription(string watcherId, bool approve);
 
+    /// <summary>
+    /// The person approves a watcher in advance (XMPP pre-approval, RFC 6121 section 3.4): the watcher is approved now,
+    /// so a later request is answered at once. False when already approved.
+    /// </summary>
+    [Alias("PreApprove")]
+    Task<bool> PreApprove(string watcherId);
+
     /// <summary>The person revokes a watcher; false when unknown.</summary>
     [Alias("RevokeWatcher")]
     Task<bool> RevokeWatcher(string watcherId);

@@ -38,6 +38,11 @@ public static class AuthApi
         {
             return Results.Problem(statusCode: 401, title: "Login failed", detail: "Unknown user or wrong password.");
         }
+        if (account.ScramSha1 is null)
+        {
+            // Accounts created before SCRAM-SHA-1 keys existed get them now (the password is known only here).
+            await accounts.UpsertAccount(account.WithScram(body.Password!), ct);
+        }
         return Results.Ok(new TokenResponse(tokens.Issue(account.UserId, account.Roles), (int)tokens.Lifetime.TotalSeconds, "Bearer",
             account.UserId, account.Roles));
     }

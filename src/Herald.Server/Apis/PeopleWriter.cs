@@ -52,7 +52,8 @@ public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accoun
             var account = await accounts.GetAccount(profile.Id, ct);
             var newRoles = roles ?? account?.Roles ?? [Roles.User];
             var credential = password is null ? account?.Password : PasswordHasher.Hash(password, iterations);
-            await accounts.UpsertAccount(new Account(profile.Id, [.. newRoles], credential), ct);
+            var updated = new Account(profile.Id, [.. newRoles], credential);
+            await accounts.UpsertAccount(password is null ? updated with { ScramSha1 = account?.ScramSha1 } : updated.WithScram(password), ct);
             HeraldAuthHandler.Evict(cache, profile.Id);
         }
         // People who already existed may have live grains holding the old profile.

@@ -120,7 +120,7 @@ public sealed partial class DemoSeeder(
         var iterations = _options.Value.Auth.PasswordIterations;
         foreach (var person in demo.People)
         {
-            var account = new Account(person.Profile.Id, person.Roles, PasswordHasher.Hash(person.Password, iterations));
+            var account = new Account(person.Profile.Id, person.Roles, PasswordHasher.Hash(person.Password, iterations)).WithScram(person.Password);
             await Retry("write account", async () =>
             {
                 await _accounts.UpsertAccount(account, ct);

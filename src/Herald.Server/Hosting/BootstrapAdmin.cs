@@ -23,7 +23,7 @@ public sealed partial class BootstrapAdmin(IAccountStore accounts, IOptions<Hera
         var configured = options.Value.Bootstrap.AdminPassword;
         var password = string.IsNullOrEmpty(configured) ? RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20) : configured;
         await accounts.UpsertAccount(new Account(AdminId, [Roles.Admin, Roles.User],
-            PasswordHasher.Hash(password, options.Value.Auth.PasswordIterations)), cancellationToken);
+            PasswordHasher.Hash(password, options.Value.Auth.PasswordIterations)).WithScram(password), cancellationToken);
         if (string.IsNullOrEmpty(configured))
         {
             // Printed once, on purpose, to the console only: there is no other way to learn it.

@@ -6,6 +6,7 @@ using Herald.Server.Apis;
 using Herald.Server.Auth;
 using Herald.Server.Demo;
 using Herald.Server.Live;
+using Herald.Xmpp;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -72,6 +73,7 @@ public static class HeraldServer
         builder.Services.AddSingleton<DeviceLeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
         builder.Services.AddHostedService<BootstrapAdmin>();
+        builder.Services.AddHeraldXmpp(dataDirectory); // Herald:Xmpp (port 5222 by default; 0 disables)
         Herald.Server.Webhooks.WebhookSetup.AddHeraldWebhooks(builder.Services);
         Herald.Server.Calendars.CalendarSetup.AddHeraldCalendars(builder.Services);
         if (options.Demo)

@@ -62,6 +62,7 @@ public sealed class HeraldTestServer : IAsyncDisposable
             "--Herald:Bootstrap:AdminPassword=" + AdminPassword,
             "--Herald:Auth:PasswordIterations=4096",
             "--Herald:Presence:SiloWatchRenewal=00:00:01",
+            "--Herald:Xmpp:Port=0", // XMPP off unless a test passes --Herald:Xmpp:Port=-1 (a free port)
             "--Logging:LogLevel:Default=Warning",
             .. _extraArgs,
         ];

@@ -36,6 +36,7 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             dll, "--urls", BaseAddress.ToString(), "--Herald:DataDirectory=" + DataDirectory,
             "--Herald:Bootstrap:AdminPassword=" + HeraldTestServer.AdminPassword, "--Herald:Auth:PasswordIterations=4096",
+            "--Herald:Xmpp:Port=0",
             "--Logging:LogLevel:Default=Warning",
         })
         {

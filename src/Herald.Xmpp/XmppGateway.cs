@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Herald.Cluster.Directory;
+using Herald.Cluster.Fanout;
+using Herald.Cluster.Presence;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Xmpp;
+
+/// <summary>Where the gateway keeps its generated certificate (the server's data directory).</summary>
+public sealed record XmppDataDirectory(string Path);
+
+/// <summary>
+/// The XMPP client-to-server gateway of one server process: a TCP listener (one async loop per connection, no
+/// thread per connection), the registry of local sessions (for routing messages, directed presence and subscription
+/// stanzas between them) and the lease keeper of the sessions' devices.
+/// </summary>
+public sealed partial class XmppGateway : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, List<XmppSession>> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<XmppSession, byte> _all = new();
+    private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly byte[] _decoySecret = RandomNumberGenerator.GetBytes(32);
+    private Socket? _listener;
+    private X509Certificate2? _certificate;
+    private CancellationToken _stopping;
+
+    /// <summary>Creates the gateway.</summary>
+    public XmppGateway(IOptions<XmppOptions> options, XmppDataDirectory data, IGrainFactory grains, SiloPresenceHub hub,
+        IAccountStore accounts, IDirectoryStore directory, ILogger<XmppGateway> logger, TimeProvider? time = null)
+    {
+        Options = options.Value;
+        Data = data;
+        Grains = grains;
+        Hub = hub;
+        Accounts = accounts;
+        Directory = directory;
+        Logger = logger;
+        Time = time ?? TimeProvider.System;
+        Limits = new ParserLimits
+        {
+            MaxStanzaBytes = Options.MaxStanzaBytes,
+            MaxDepth = Options.MaxDepth,
+            MaxAttributes = Options.MaxAttributes,
+            MaxAttributeLength = Options.MaxAttributeLength,
+        };
+    }
+
+    internal XmppOptions Options { get; }
+    internal XmppDataDirectory Data { get; }
+    internal IGrainFactory Grains { get; }
+    internal SiloPresenceHub Hub { get; }
+    internal IAccountStore Accounts { get; }
+    internal IDirectoryStore Directory { get; }
+    internal ILogger Logger { get; }
+    internal TimeProvider Time { get; }
+    internal ParserLimits Limits { get; }
+    internal DateTimeOffset StartedAt { get; private set; }
+    internal byte[] DecoySecret => _decoySecret;
+    internal X509Certificate2 Certificate => _certificate ??= XmppCertificate.Load(Options, Data.Path, Time);
+
+    /// <summary>The bound port once listening; 0 when the gateway is disabled or could not listen.</summary>
+    public Task<int> Started => _started.Task;
+
+    /// <summary>Open client connections.</summary>
+    public int Connections => _all.Count;
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        StartedAt = Time.GetUtcNow();
+        if (Options.Port == 0)
+        {
+            _started.TrySetResult(0);
+            return;
+        }
+        try
+        {
+            _ = Certificate; // fail early (and visibly) on a bad certificate configuration
+            var address = string.IsNullOrEmpty(Options.ListenAddress) ? (Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any) : IPAddress.Parse(Options.ListenAddress);
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+            socket.Bind(new IPEndPoint(address, Options.Port < 0 ? 0 : Options.Port));
+            socket.Listen(512);
+            _listener = socket;
+        }
+        catch (Exception ex) when (ex is SocketException or CryptographicException or IOException or FormatException or UnauthorizedAccessException)
+        {
+            LogListenFailed(Logger, ex, Options.Port);
+            _started.TrySetResult(0);
+            return;
+        }
+        var port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        LogListening(Logger, port, Options.Domain);
+        _started.TrySetResult(port);
+        _ = KeepLeases(stoppingToken);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var client = await _listener.AcceptAsync(stoppingToken);
+                if (_all.Count >= Options.MaxConnections)
+                {
+                    client.Dispose();
+                    continue;
+                }
+                client.NoDelay = true;
+                var session = new XmppSession(this, client);
+                _all[session] = 0;
+                _ = RunSession(session);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task RunSession(XmppSession session)
+    {
+        try
+        {
+            await session.RunAsync(_stopping);
+        }
+        catch (Exception ex)
+        {
+            LogSessionFailed(Logger, ex);
+        }
+        finally
+        {
+            _all.TryRemove(session, out _);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener?.Dispose();
+        var closing = _all.Keys.Select(s => s.ShutdownAsync()).ToList();
+        await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        await base.StopAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _listener?.Dispose();
+        _certificate?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>Registers a bound session; returns a session of the same full JID that it replaces, if any.</summary>
+    internal XmppSession? Register(XmppSession session)
+    {
+        var list = _sessions.GetOrAdd(session.UserId, static _ => []);
+        lock (list)
+        {
+            var old = list.FirstOrDefault(s => s.Resource == session.Resource);
+            if (old is not null)
+            {
+                list.Remove(old);
+            }
+            list.Add(session);
+            return old;
+        }
+    }
+
+    /// <summary>Removes a session from the registry.</summary>
+    internal void Unregister(XmppSession session)
+    {
+        if (_sessions.TryGetValue(session.UserId, out var list))
+        {
+            lock (list)
+            {
+                list.Remove(session);
+            }
+        }
+    }
+
+    /// <summary>The bound local sessions of a person.</summary>
+    internal XmppSession[] SessionsOf(string userId)
+    {
+        if (!_sessions.TryGetValue(userId, out var list))
+        {
+            return [];
+        }
+        lock (list)
+        {
+            return [.. list];
+        }
+    }
+
+    /// <summary>One round of device lease renewal every third of the lease (like the web's connection devices).</summary>
+    private async Task KeepLeases(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(Options.ResourceLease / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                await Parallel.ForEachAsync(_all.Keys.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
+                    async (s, _) => await s.RenewLease());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The person's grain.</summary>
+    internal IPersonGrain Person(string userId) => Grains.GetGrain<IPersonGrain>(userId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "XMPP gateway listening on port {Port} for domain {Domain}")]
+    private static partial void LogListening(ILogger logger, int port, string domain);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "XMPP gateway could not listen on port {Port}; XMPP is unavailable (set Herald:Xmpp:Port to a free port, or 0 to disable)")]
+    private static partial void LogListenFailed(ILogger logger, Exception ex, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "XMPP session failed")]
+    private static partial void LogSessionFailed(ILogger logger, Exception ex);
+}
+
+/// <summary>Registration of the gateway.</summary>
+public static class XmppServiceCollectionExtensions
+{
+    /// <summary>Adds the XMPP gateway (options from <c>Herald:Xmpp</c>); port 0 disables it.</summary>
+    public static IServiceCollection AddHeraldXmpp(this IServiceCollection services, string dataDirectory)
+    {
+        services.AddOptions<XmppOptions>().BindConfiguration(XmppOptions.Section);
+        services.AddSingleton(new XmppDataDirectory(dataDirectory));
+        services.AddSingleton(sp => new XmppGateway(sp.GetRequiredService<IOptions<XmppOptions>>(), sp.GetRequiredService<XmppDataDirectory>(),
+            sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<SiloPresenceHub>(), sp.GetRequiredService<IAccountStore>(),
+            sp.GetRequiredService<IDirectoryStore>(), sp.GetRequiredService<ILogger<XmppGateway>>(), sp.GetService<TimeProvider>()));
+        services.AddHostedService(sp => sp.GetRequiredService<XmppGateway>());
+        return services;
+    }
+}
