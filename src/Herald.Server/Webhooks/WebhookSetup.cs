@@ -1,4 +1,5 @@
 using Herald.Cluster.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Herald.Server.Webhooks;
 
@@ -8,7 +9,7 @@ public static class WebhookSetup
     /// <summary>Adds the store (in the shared SQLite file), the HTTP client (no redirects, 10 s timeout) and the dispatcher.</summary>
     public static IServiceCollection AddHeraldWebhooks(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new WebhookStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton<IWebhookStore>(sp => new WebhookStore(sp.GetRequiredService<SqliteDatabase>())); // cluster mode registers RedisWebhookStore first
         services.AddSingleton<WebhookService>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookService>());
         services.AddHttpClient(WebhookEvents.HttpClientName, c => c.Timeout = WebhookEvents.RequestTimeout)
