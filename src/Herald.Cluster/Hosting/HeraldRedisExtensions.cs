@@ -54,9 +54,17 @@ public static class HeraldRedisExtensions
             o.NumMissedProbesLimit = settings.MissedProbesLimit;
         });
         silo.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
-        silo.UseRedisClustering(o => o.CreateMultiplexer = _ => Task.FromResult<(IConnectionMultiplexer, bool)>((redis.Multiplexer, true)));
+        // Orleans shares Herald's one multiplexer (IsShared: true, so it never disposes it); its validators still want the options.
+        silo.UseRedisClustering(o =>
+        {
+            o.ConfigurationOptions = ConfigurationOptions.Parse(settings.ConnectionString);
+            o.CreateMultiplexer = _ => Task.FromResult<(IConnectionMultiplexer, bool)>((redis.Multiplexer, true));
+        });
         silo.AddRedisGrainStorage(HeraldStorage.ProviderName, o =>
-            o.CreateMultiplexer = _ => Task.FromResult<(IConnectionMultiplexer, bool)>((redis.Multiplexer, true)));
+        {
+            o.ConfigurationOptions = ConfigurationOptions.Parse(settings.ConnectionString);
+            o.CreateMultiplexer = _ => Task.FromResult<(IConnectionMultiplexer, bool)>((redis.Multiplexer, true));
+        });
 
         silo.Services.AddSingleton<IDirectoryStore>(new RedisDirectoryStore(redis));
         silo.Services.AddSingleton<IAccountStore>(new RedisAccountStore(redis));
