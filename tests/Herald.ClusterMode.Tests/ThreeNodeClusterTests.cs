@@ -28,8 +28,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
         await using var n1 = new NodeProcess("n1", redis, clusterId);
         await using var n2 = new NodeProcess("n2", redis, clusterId);
         await using var n3 = new NodeProcess("n3", redis, clusterId);
-        await n1.StartAsync();
-        await Task.WhenAll(n2.StartAsync(), n3.StartAsync());
+        await Task.WhenAll(n1.StartAsync(), n2.StartAsync(), n3.StartAsync()); // same admin password on each: the bootstrap race is harmless
         Log($"redis + 3 nodes up after {clock.Elapsed.TotalSeconds:0.0} s");
 
         // People, created through node 1; everyone in one team, working around the clock (the test may run at night).
@@ -49,6 +48,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
             Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
         }
 
+        Log($"people created after {clock.Elapsed.TotalSeconds:0.0} s");
         // Tokens come from node 3 and are used on every node (one shared Data Protection key ring).
         var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in People)
@@ -56,6 +56,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
             tokens[id] = await n3.Login(id, $"pw-{id}-123");
         }
 
+        Log($"tokens after {clock.Elapsed.TotalSeconds:0.0} s");
         // Watchers: three on node 1, two on node 2 (those fail over to node 3, then node 1).
         var watchers = new List<(string Who, PresenceWatcher Watcher, ConcurrentDictionary<string, PresenceView> Latest)>();
         var delivered = 0;
@@ -78,6 +79,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
                 latest[v.UserId] = v;
             }
             watchers.Add((who, w, latest));
+            Log($"watcher {who} connected after {clock.Elapsed.TotalSeconds:0.0} s");
         }
 
         try

@@ -20,7 +20,7 @@ public sealed partial class RedisAuditLog : IAuditLog, IAsyncDisposable
     private readonly HeraldRedis _redis;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisAuditLog> _logger;
-    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = false }); // (the single-reader channel cannot Count)
     private readonly Task _writer;
     private int _disposed;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,6 +213,7 @@ public sealed partial class RedisAuditLog : IAuditLog, IAsyncDisposable
             catch (Exception ex)
             {
                 LogWriterFailed(ex);
+                await Task.Delay(SqliteAuditLog.BatchDelay).ConfigureAwait(false); // never spin
             }
         }
     }

@@ -52,7 +52,7 @@ public sealed class RedisWebhookStore(HeraldRedis redis) : IWebhookStore
         return 1
         """;
 
-    private const string DeleteScript = DeleteEventLua + """
+    private const string DeleteScript = DeleteEventLua + "\n" + """
         local p, wid = ARGV[1], ARGV[2]
         local json = redis.call('HGET', p .. 'wh', wid)
         if not json then return 0 end
@@ -64,7 +64,7 @@ public sealed class RedisWebhookStore(HeraldRedis redis) : IWebhookStore
         return 1
         """;
 
-    private const string EnqueueScript = DeleteEventLua + """
+    private const string EnqueueScript = DeleteEventLua + "\n" + """
         local p, wid, ev, subj, payload, now, seq, dd, window = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
         if redis.call('HEXISTS', p .. 'wh', wid) == 0 then return 0 end
         if seq ~= '' then
@@ -134,7 +134,7 @@ public sealed class RedisWebhookStore(HeraldRedis redis) : IWebhookStore
         return tostring(best)
         """;
 
-    private const string SucceededScript = DeleteEventLua + """
+    private const string SucceededScript = DeleteEventLua + "\n" + """
         local p, ev, wid, log, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
         delete_event(p, ev)
         if redis.call('HEXISTS', p .. 'wh', wid) == 1 then
@@ -146,7 +146,7 @@ public sealed class RedisWebhookStore(HeraldRedis redis) : IWebhookStore
         return 1
         """;
 
-    private const string FailedScript = DeleteEventLua + """
+    private const string FailedScript = DeleteEventLua + "\n" + """
         local p, ev, wid, nextdue, err, at, disableAfter, log, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
         if redis.call('HEXISTS', p .. 'wh:ev', ev) == 1 then
           local subj = redis.call('HGET', p .. 'wh:ev:subj', ev)
