@@ -4,47 +4,64 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Client;
 
-/// <summary>Live presence over the SignalR hub, with automatic reconnect and resume.</summary>
+/// <summary>
+/// Live presence over the SignalR hub, with reconnect, fail-over and resume. When the connection drops (a node died,
+/// or a draining node sent <c>reconnect</c>), the watcher connects to the next base URL — the same one when there is
+/// only one, e.g. a load balancer — and resumes with <c>WatchFrom</c> and the last sequence seen per person, so it
+/// receives exactly what changed meanwhile. Attempts are bounded (<see cref="MaxReconnectAttempts"/>, backoff up to
+/// <see cref="MaxReconnectDelay"/>); after the last one <see cref="State"/> stays Disconnected.
+/// </summary>
 public sealed class PresenceWatcher : IAsyncDisposable
 {
-    private readonly HubConnection _connection;
+    /// <summary>Reconnect attempts after a loss before giving up.</summary>
+    public const int MaxReconnectAttempts = 100;
+
+    /// <summary>Longest wait between reconnect attempts.</summary>
+    public static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
+
+    private readonly Uri[] _bases;
+    private readonly string _token;
     private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _reconnecting = new(1, 1);
+    private readonly CancellationTokenSource _disposed = new();
+    private HubConnection _connection;
+    private int _current;
 
     /// <summary>Creates a watcher.</summary>
-    /// <param name="baseAddress">Server base URL.</param>
+    /// <param name="baseAddress">Server (or load balancer) base URL.</param>
     /// <param name="token">Bearer token.</param>
     public PresenceWatcher(Uri baseAddress, string token)
+        : this([baseAddress], token)
     {
-        _connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, "hubs/presence"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .AddJsonProtocol(o =>
-            {
-                o.PayloadSerializerOptions.PropertyNamingPolicy = HeraldJson.Options.PropertyNamingPolicy;
-                o.PayloadSerializerOptions.PropertyNameCaseInsensitive = true;
-                foreach (var c in HeraldJson.Options.Converters)
-                {
-                    o.PayloadSerializerOptions.Converters.Add(c);
-                }
-            })
-            .WithAutomaticReconnect()
-            .Build();
-        _connection.On<PresenceView[]>("presence", Apply);
-        _connection.Reconnected += async _ =>
+    }
+
+    /// <summary>Creates a watcher that fails over between several nodes, in order, starting with the first.</summary>
+    /// <param name="baseAddresses">Node base URLs (at least one).</param>
+    /// <param name="token">Bearer token (any node accepts it: the cluster shares its key ring).</param>
+    public PresenceWatcher(IReadOnlyList<Uri> baseAddresses, string token)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddresses);
+        if (baseAddresses.Count == 0)
         {
-            var known = new Dictionary<string, long>(_seen, StringComparer.Ordinal);
-            if (known.Count > 0)
-            {
-                Apply(await _connection.InvokeAsync<PresenceView[]>("WatchFrom", known));
-            }
-        };
+            throw new ArgumentException("Give at least one base address.", nameof(baseAddresses));
+        }
+        _bases = [.. baseAddresses];
+        _token = token;
+        _connection = Build(_bases[0]);
     }
 
     /// <summary>Raised for each view with a higher sequence than the last seen for that person.</summary>
     public event EventHandler<PresenceView>? PresenceChanged;
 
+    /// <summary>Raised after the watcher reconnected (argument: the base URL now in use).</summary>
+    public event EventHandler<Uri>? Reconnected;
+
     /// <summary>The current connection state.</summary>
     public HubConnectionState State => _connection.State;
+
+    /// <summary>The base URL of the current connection.</summary>
+    public Uri CurrentBaseAddress => _bases[_current];
 
     /// <summary>Connects to the hub.</summary>
     /// <param name="cancellationToken">Cancellation.</param>
@@ -85,6 +102,94 @@ public sealed class PresenceWatcher : IAsyncDisposable
         }
     }
 
+    private HubConnection Build(Uri baseAddress)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, "hubs/presence"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(_token))
+            .AddJsonProtocol(o =>
+            {
+                o.PayloadSerializerOptions.PropertyNamingPolicy = HeraldJson.Options.PropertyNamingPolicy;
+                o.PayloadSerializerOptions.PropertyNameCaseInsensitive = true;
+                foreach (var c in HeraldJson.Options.Converters)
+                {
+                    o.PayloadSerializerOptions.Converters.Add(c);
+                }
+            })
+            .Build();
+        connection.On<PresenceView[]>("presence", Apply);
+        // A draining node asks its clients to go elsewhere before it stops.
+        connection.On<object>("reconnect", message => { _ = Task.Run(() => connection.StopAsync()); }); // never await Stop inside a handler
+        connection.Closed += error =>
+        {
+            _ = ReconnectAsync(connection);
+            return Task.CompletedTask;
+        };
+        return connection;
+    }
+
+    /// <summary>Connects to the next node (bounded attempts with backoff) and resumes from the last sequences seen.</summary>
+    private async Task ReconnectAsync(HubConnection lost)
+    {
+        if (_disposed.IsCancellationRequested || !await _reconnecting.WaitAsync(0))
+        {
+            return;
+        }
+        try
+        {
+            if (!ReferenceEquals(lost, _connection))
+            {
+                return;
+            }
+            for (var attempt = 1; attempt <= MaxReconnectAttempts && !_disposed.IsCancellationRequested; attempt++)
+            {
+                _current = (_current + 1) % _bases.Length;
+                var next = Build(_bases[_current]);
+                try
+                {
+                    await next.StartAsync(_disposed.Token);
+                    var known = new Dictionary<string, long>(_seen, StringComparer.Ordinal);
+                    _connection = next;
+                    await lost.DisposeAsync();
+                    if (known.Count > 0)
+                    {
+                        Apply(await next.InvokeAsync<PresenceView[]>("WatchFrom", known, _disposed.Token));
+                    }
+                    Reconnected?.Invoke(this, _bases[_current]);
+                    return;
+                }
+                catch (Exception) when (!_disposed.IsCancellationRequested)
+                {
+                    if (!ReferenceEquals(next, _connection))
+                    {
+                        await next.DisposeAsync();
+                    }
+                    else
+                    {
+                        // Connected but the resume failed: close it and go round again.
+                        await next.StopAsync();
+                        lost = next;
+                    }
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(MaxReconnectDelay.TotalMilliseconds, 100 * attempt / _bases.Length));
+                    try
+                    {
+                        await Task.Delay(delay, _disposed.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _reconnecting.Release();
+        }
+    }
+
     private void Apply(PresenceView[] views)
     {
         foreach (var v in views)
@@ -102,5 +207,11 @@ public sealed class PresenceWatcher : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _disposed.CancelAsync();
+        await _connection.DisposeAsync();
+        _disposed.Dispose();
+        _reconnecting.Dispose();
+    }
 }

@@ -94,7 +94,7 @@ public static class AdminApi
     }
 
     private static async Task<IResult> DeletePerson(string userId, IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains,
-        IMemoryCache cache, PhoneNumbers phones, IApiKeyStore keys, Herald.Server.Webhooks.WebhookStore webhooks,
+        IMemoryCache cache, PhoneNumbers phones, IApiKeyStore keys, Herald.Server.Webhooks.IWebhookStore webhooks,
         Herald.Server.Webhooks.WebhookService webhookService, CancellationToken ct)
     {
         if (!Validation.IsId(userId))

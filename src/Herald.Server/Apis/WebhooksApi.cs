@@ -39,7 +39,7 @@ public static class WebhooksApi
 
     private static IResult NotAllowed() => Problems.Forbidden("Webhooks need a person's token or an API key with the 'webhooks' scope.");
 
-    private static async Task<IResult> Create(WebhookRequest? body, ClaimsPrincipal user, WebhookStore store, WebhookService service, Herald.Server.Outbound.OutboundGuard outbound,
+    private static async Task<IResult> Create(WebhookRequest? body, ClaimsPrincipal user, IWebhookStore store, WebhookService service, Herald.Server.Outbound.OutboundGuard outbound,
         IDirectoryStore directory, TimeProvider time, CancellationToken ct)
     {
         if (!Allowed(user))
@@ -111,10 +111,10 @@ public static class WebhooksApi
         return Results.Created($"/api/v1/webhooks/{record.Id}", new WebhookCreated(record.Id, record.Secret, Info(record)));
     }
 
-    private static async Task<IResult> List(ClaimsPrincipal user, WebhookStore store, CancellationToken ct) =>
+    private static async Task<IResult> List(ClaimsPrincipal user, IWebhookStore store, CancellationToken ct) =>
         Allowed(user) ? Results.Ok((await store.List(user.UserIdOf(), ct)).Select(Info)) : NotAllowed();
 
-    private static async Task<IResult> Get(string id, ClaimsPrincipal user, WebhookStore store, CancellationToken ct)
+    private static async Task<IResult> Get(string id, ClaimsPrincipal user, IWebhookStore store, CancellationToken ct)
     {
         if (!Allowed(user))
         {
@@ -124,7 +124,7 @@ public static class WebhooksApi
         return w is null ? Missing(id) : Results.Ok(Info(w));
     }
 
-    private static async Task<IResult> Delete(string id, ClaimsPrincipal user, WebhookStore store, WebhookService service, CancellationToken ct)
+    private static async Task<IResult> Delete(string id, ClaimsPrincipal user, IWebhookStore store, WebhookService service, CancellationToken ct)
     {
         if (!Allowed(user))
         {
@@ -139,7 +139,7 @@ public static class WebhooksApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> Test(string id, ClaimsPrincipal user, WebhookStore store, WebhookService service, CancellationToken ct)
+    private static async Task<IResult> Test(string id, ClaimsPrincipal user, IWebhookStore store, WebhookService service, CancellationToken ct)
     {
         if (!Allowed(user))
         {
@@ -158,7 +158,7 @@ public static class WebhooksApi
         return Results.Accepted($"/api/v1/webhooks/{id}/deliveries", new { eventId });
     }
 
-    private static async Task<IResult> Deliveries(string id, int? limit, ClaimsPrincipal user, WebhookStore store, CancellationToken ct)
+    private static async Task<IResult> Deliveries(string id, int? limit, ClaimsPrincipal user, IWebhookStore store, CancellationToken ct)
     {
         if (!Allowed(user))
         {
@@ -172,7 +172,7 @@ public static class WebhooksApi
         return Results.Ok(await store.Deliveries(id, n, ct));
     }
 
-    private static async Task<WebhookRecord?> Own(string id, ClaimsPrincipal user, WebhookStore store, CancellationToken ct)
+    private static async Task<WebhookRecord?> Own(string id, ClaimsPrincipal user, IWebhookStore store, CancellationToken ct)
     {
         var w = await store.Get(id, ct);
         return w is not null && w.OwnerId == user.UserIdOf() ? w : null;

@@ -98,20 +98,42 @@ public sealed class RateLimitOptions
     public int LoginsPerMinute { get; set; } = 30;
 }
 
-/// <summary>Cluster settings.</summary>
+/// <summary>Cluster settings (<c>Herald:Cluster</c>); see docs/operations.md.</summary>
 public sealed class ClusterOptions
 {
-    /// <summary><c>Embedded</c> (one process, SQLite).</summary>
+    /// <summary><c>Embedded</c> (default: one process, SQLite in the data directory) or <c>Redis</c> (several nodes sharing one Redis).</summary>
+    [Required]
+    [RegularExpression("^(?i)(Embedded|Redis)$", ErrorMessage = "Herald:Cluster:Mode must be Embedded or Redis.")]
     public string Mode { get; set; } = "Embedded";
 
-    /// <summary>Silo-to-silo port; 0 picks a free one (embedded mode).</summary>
+    /// <summary>Redis connection string (StackExchange.Redis syntax, e.g. <c>10.0.0.5:6379,password=…</c>); required in Redis mode.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Silo-to-silo port; 0 picks a free one (fine for embedded mode; give cluster nodes a fixed, firewalled port).</summary>
     [Range(0, 65535)]
     public int SiloPort { get; set; }
 
-    /// <summary>Orleans client gateway port; 0 disables the gateway (embedded mode needs none).</summary>
+    /// <summary>Orleans client gateway port; 0 disables the gateway (Herald has no external Orleans clients).</summary>
     [Range(0, 65535)]
     public int GatewayPort { get; set; }
 
-    /// <summary>Cluster id.</summary>
+    /// <summary>Cluster id: nodes with the same id and Redis form one cluster; it also scopes Herald's Redis keys.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "Herald:Cluster:ClusterId must be 1-64 letters, digits, '_', '.' or '-'.")]
     public string ClusterId { get; set; } = "herald";
+
+    /// <summary>The IP address the other nodes reach this node's silo port at (Redis mode); default 127.0.0.1 (all nodes on one host).</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Membership probe timeout (Redis mode); a node that misses <see cref="MissedProbesLimit"/> probes is declared dead.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Missed probes after which a node is suspected (Redis mode).</summary>
+    [Range(1, 10)]
+    public int MissedProbesLimit { get; set; } = 3;
+
+    /// <summary>On graceful shutdown, how long the node waits for its live connections to reconnect elsewhere.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -40,17 +40,7 @@ public static class HeraldServer
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes);
 
-        builder.UseOrleans(silo =>
-        {
-            var siloPort = options.Cluster.SiloPort == 0 ? FreeTcpPort() : options.Cluster.SiloPort;
-            silo.UseLocalhostClustering(siloPort, options.Cluster.GatewayPort, serviceId: "herald", clusterId: options.Cluster.ClusterId);
-            silo.AddHeraldSqliteStorage(Path.Combine(dataDirectory, "herald.db"));
-            silo.AddHeraldPresence();
-        });
-
-        builder.Services.AddDataProtection()
-            .SetApplicationName("Herald")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        builder.AddHeraldCluster(options, dataDirectory); // Orleans, the stores and Data Protection for Herald:Cluster:Mode
 
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -118,13 +108,6 @@ public static class HeraldServer
     /// <summary>Turns the bare <c>--demo</c> switch into configuration.</summary>
     private static string[] NormalizeArgs(string[] args) =>
         [.. args.Select(a => a is "--demo" ? "--Herald:Demo=true" : a)];
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>The resolved data directory.</summary>

@@ -32,7 +32,7 @@ public static class EventsApi
     }
 
     private static async Task<IResult> Stream(HttpContext http, string? watch, string? since, ClaimsPrincipal user, LiveConnections live,
-        IDirectoryStore directory, IOptions<HeraldOptions> options, IOptions<JsonOptions> json)
+        IDirectoryStore directory, IOptions<HeraldOptions> options, IOptions<JsonOptions> json, ConnectionDrain drain)
     {
         var ids = (watch ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
         var max = options.Value.Limits.MaxWatch;
@@ -57,12 +57,13 @@ public static class EventsApi
         }
         var known = ParseCursor(since ?? http.Request.Headers["Last-Event-ID"].ToString());
         var connection = new LiveConnection(http.TraceIdentifier, me);
-        return TypedResults.ServerSentEvents(Events(connection, ids, known, live, json.Value.SerializerOptions, http.RequestAborted));
+        return TypedResults.ServerSentEvents(Events(connection, ids, known, live, json.Value.SerializerOptions, drain.Draining, http.RequestAborted));
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(LiveConnection connection, List<string> ids, Dictionary<string, long> known,
-        LiveConnections live, JsonSerializerOptions json, [EnumeratorCancellation] CancellationToken ct)
+        LiveConnections live, JsonSerializerOptions json, CancellationToken draining, [EnumeratorCancellation] CancellationToken ct)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, draining);
         try
         {
             await live.Open(connection);
@@ -76,9 +77,19 @@ public static class EventsApi
                 bool signalled;
                 try
                 {
-                    signalled = await connection.WaitAsync(PingAfter, ct);
+                    signalled = await connection.WaitAsync(PingAfter, stop.Token);
                 }
                 catch (OperationCanceledException)
+                {
+                    signalled = false;
+                }
+                if (draining.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    // Graceful shutdown: the client reconnects (through the load balancer) and resumes with Last-Event-ID.
+                    yield return new SseItem<string>("{}", "reconnect") { ReconnectionInterval = ConnectionDrain.ClientRetry };
+                    yield break;
+                }
+                if (ct.IsCancellationRequested)
                 {
                     yield break;
                 }

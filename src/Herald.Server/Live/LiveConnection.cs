@@ -120,8 +120,17 @@ public sealed class LiveConnection : IPresenceSink
 /// <summary>Starts and stops watching on behalf of live connections, through the silo's fan-out hub.</summary>
 public sealed class LiveConnections(SiloPresenceHub hub)
 {
+    private int _open;
+
+    /// <summary>Live connections open on this node (graceful shutdown waits for them to leave).</summary>
+    public int OpenCount => Volatile.Read(ref _open);
+
     /// <summary>A connection opened: it receives its watcher's events from now on, from any silo.</summary>
-    public Task Open(LiveConnection connection) => hub.Attach(connection);
+    public Task Open(LiveConnection connection)
+    {
+        Interlocked.Increment(ref _open);
+        return hub.Attach(connection);
+    }
 
     /// <summary>Starts watching <paramref name="userIds"/>; returns their current views.</summary>
     public async Task<IReadOnlyList<PresenceView>> Watch(LiveConnection connection, IReadOnlyCollection<string> userIds)
@@ -154,6 +163,7 @@ public sealed class LiveConnections(SiloPresenceHub hub)
     public void Close(LiveConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        Interlocked.Decrement(ref _open);
         hub.Detach(connection);
         Unwatch(connection, [.. connection.Watching.Keys]);
     }

@@ -63,7 +63,7 @@ public static class WebhookEvents
 /// exponential backoff. On start it re-attaches every webhook and resumes the outbox.
 /// </summary>
 public sealed partial class WebhookService(
-    WebhookStore store,
+    IWebhookStore store,
     SiloPresenceHub hub,
     IDirectoryStore directory,
     IHttpClientFactory http,

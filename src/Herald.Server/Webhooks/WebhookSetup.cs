@@ -1,5 +1,6 @@
 using Herald.Cluster.Storage;
 using Herald.Server.Outbound;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Herald.Server.Webhooks;
 
@@ -10,7 +11,7 @@ public static class WebhookSetup
     public static IServiceCollection AddHeraldWebhooks(this IServiceCollection services)
     {
         services.AddHeraldOutbound();
-        services.AddSingleton(sp => new WebhookStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton<IWebhookStore>(sp => new WebhookStore(sp.GetRequiredService<SqliteDatabase>())); // cluster mode registers RedisWebhookStore first
         services.AddSingleton<WebhookService>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookService>());
         services.AddHttpClient(WebhookEvents.HttpClientName, c => c.Timeout = WebhookEvents.RequestTimeout)

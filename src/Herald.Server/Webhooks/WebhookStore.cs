@@ -31,7 +31,7 @@ public sealed record DeliveryAttempt(string EventId, string Type, int Attempt, i
 /// <c>webhook_outbox</c>, <c>webhook_deliveries</c>). The outbox keeps at most one pending presence event per
 /// (webhook, person): a newer one replaces it, keeping its due time and attempt count.
 /// </summary>
-public sealed class WebhookStore
+public sealed class WebhookStore : IWebhookStore
 {
     /// <summary>Delivery-log entries kept per webhook (older ones are pruned).</summary>
     public const int MaxLogEntries = 100;
