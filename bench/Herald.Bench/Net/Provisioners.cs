@@ -97,7 +97,7 @@ public static class EjabberdProvisioner
     {
         await Ring.ForEach(o.Users, 16, async (i, c) =>
         {
-            using var r = await http.PostAsJsonAsync($"{api}/register", new { user = $"{o.Prefix}{i}", host = o.Domain, password = o.Password }, c);
+            using var r = await http.PostAsync($"{api}/register", Json(new { user = $"{o.Prefix}{i}", host = o.Domain, password = o.Password }), c);
             var body = await r.Content.ReadAsStringAsync(c);
             if (!r.IsSuccessStatusCode && !body.Contains("already", StringComparison.OrdinalIgnoreCase))
             {
@@ -109,16 +109,19 @@ public static class EjabberdProvisioner
         {
             foreach (var j in Ring.Contacts(i, o.Users, o.Roster))
             {
-                using var r = await http.PostAsJsonAsync($"{api}/add_rosteritem", new
+                using var r = await http.PostAsync($"{api}/add_rosteritem", Json(new
                 {
                     localuser = $"{o.Prefix}{i}", localhost = o.Domain, user = $"{o.Prefix}{j}", host = o.Domain,
                     nick = $"{o.Prefix}{j}", group = "bench", subs = "both",
-                }, c);
+                }), c);
                 await HeraldProvisioner.EnsureOk(r, $"roster {i}->{j}", c);
             }
         }, ct);
         Console.Error.WriteLine($"provision: {o.Users * o.Roster} roster items added");
     }
+
+    // ejabberd_http does not read chunked bodies: send a Content-Length.
+    private static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 }
 
 /// <summary>Writes Prosody's internal storage files (plain passwords, rosters with subscription both).</summary>
