@@ -48,7 +48,7 @@ public sealed class HeraldBenchClient : IBenchConnection
         {
             await HeraldProvisioner.EnsureOk(r, $"login {User}", ct);
             using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-            _token = doc.RootElement.GetProperty("token").GetString()!;
+            _token = doc.RootElement.GetProperty("accessToken").GetString()!;
         }
         string[] contacts;
         using (var req = new HttpRequestMessage(HttpMethod.Get, $"{_o.Url}/api/v1/me/contacts"))

@@ -44,7 +44,7 @@ public static class HeraldProvisioner
         using var r = await http.PostAsJsonAsync($"{url}/api/v1/auth/token", new { username = user, password }, ct);
         await EnsureOk(r, $"login {user}", ct);
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-        return doc.RootElement.GetProperty("token").GetString()!;
+        return doc.RootElement.GetProperty("accessToken").GetString()!;
     }
 
     /// <summary>
