@@ -38,6 +38,21 @@ public static class HeraldProvisioner
         }
     }
 
+    /// <summary>
+    /// A fixed-offset zone (Etc/GMT±h) where it is about noon now, so that with work hours 00:00–23:59 every day
+    /// the run never meets the one minute outside work hours (colleagues see the note only at work).
+    /// </summary>
+    public static string NoonZone(DateTimeOffset now)
+    {
+        var offset = 12 - now.UtcDateTime.Hour; // -11 … +12
+        return offset switch
+        {
+            0 => "Etc/GMT",
+            > 0 => $"Etc/GMT-{offset}", // POSIX sign: Etc/GMT-3 is UTC+3
+            _ => $"Etc/GMT+{-offset}",
+        };
+    }
+
     /// <summary>Logs in and returns a bearer token.</summary>
     public static async Task<string> Token(HttpClient http, string url, string user, string password, CancellationToken ct)
     {
@@ -48,8 +63,8 @@ public static class HeraldProvisioner
     }
 
     /// <summary>
-    /// Creates N people (teams of 10 consecutive ids; work hours every day 00:00–23:59 so that the colleague tier
-    /// sees the note whatever the hour) and adds every ring contact as each person's contact (auto-approved: the
+    /// Creates N people (teams of 10 consecutive ids; work hours every day 00:00–23:59 in a zone where it is
+    /// about noon, so that the colleague tier sees the note whatever the hour) and adds every ring contact as each person's contact (auto-approved: the
     /// default handling for colleagues is Allow).
     /// </summary>
     public static async Task Run(HttpClient http, NetOptions o, string adminPassword, CancellationToken ct)
@@ -63,7 +78,7 @@ public static class HeraldProvisioner
                 id = o.Prefix + i.ToString(CultureInfo.InvariantCulture),
                 displayName = "Bench " + i.ToString(CultureInfo.InvariantCulture),
                 team = "t" + (i / 10).ToString(CultureInfo.InvariantCulture),
-                timeZone = "UTC",
+                timeZone = NoonZone(DateTimeOffset.UtcNow),
                 workHours = new { days, start = "00:00", end = "23:59" },
                 password = o.Password,
             }).ToArray();

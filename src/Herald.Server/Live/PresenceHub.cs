@@ -108,7 +108,9 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
             throw new HubException($"Unknown people: {string.Join(", ", unknown.Take(10))}");
         }
         var views = await live.Watch(c, known.Keys);
-        return [.. views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId))];
+        // A plain array: the MessagePack hub protocol serializes a result by its runtime type and cannot write the
+        // compiler's collection-expression types.
+        return views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId)).ToArray();
     }
 
     /// <summary>Stops watching people.</summary>
@@ -144,7 +146,8 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
                 var batch = connection.TakeAll();
                 if (batch.Count > 0)
                 {
-                    await hub.Clients.Client(connection.Id).SendAsync("presence", batch, aborted);
+                    // An array, for the MessagePack hub protocol (it writes arguments by their runtime type).
+                    await hub.Clients.Client(connection.Id).SendAsync("presence", batch as PresenceView[] ?? [.. batch], aborted);
                 }
                 foreach (var e in connection.TakeEvents())
                 {
