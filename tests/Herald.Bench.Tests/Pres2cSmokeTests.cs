@@ -14,7 +14,9 @@ namespace Herald.Bench.Tests;
 /// <summary>
 /// The CI smoke run of PRES-2C: a few hundred users against a real Herald server on loopback (in this process),
 /// over the native live protocol. It fails only when a presence is lost (delivered/expected below 99.9 %) or an
-/// error occurs — never on speed. Bounded: 300 users, two short fan-out steps, at most 3 minutes.
+/// error occurs — never on speed. An update a watcher did not receive because a newer one of the same person reached
+/// it first counts as delivered (superseded: Herald keeps the newest view per person on a connection that has not
+/// flushed yet); going backwards fails the run. Bounded: 300 users, two short fan-out steps, at most 3 minutes.
 /// </summary>
 public sealed class Pres2cSmokeTests
 {
@@ -57,13 +59,16 @@ public sealed class Pres2cSmokeTests
             Assert.True(report.LoginErrors == 0, $"login errors: {report.LoginErrors} (first: {report.FirstLoginError})");
             Assert.Equal(0, report.ShortRosters);
             Assert.Equal(0, report.ForeignStamps);
+            Assert.Equal(0, report.Stale);
             Assert.Equal(2, report.Steps.Count);
             foreach (var step in report.Steps)
             {
                 Assert.True(step.Updates > 0, $"step {step.Step} sent nothing");
                 Assert.True(step.Errors == 0, $"step {step.Step}: {step.Errors} errors");
-                var ratio = step.Delivered / (double)step.Expected;
-                Assert.True(ratio >= 0.999, $"step {step.Step}: delivered {step.Delivered} of {step.Expected} ({ratio:P3})");
+                // Superseded: the watcher received a newer update of the same person instead (live connections keep
+                // the newest view per person); nothing is lost.
+                var ratio = (step.Delivered + step.Superseded) / (double)step.Expected;
+                Assert.True(ratio >= 0.999, $"step {step.Step}: delivered {step.Delivered} (+{step.Superseded} superseded) of {step.Expected} ({ratio:P3})");
             }
         }
         finally

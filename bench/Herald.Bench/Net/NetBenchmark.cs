@@ -54,12 +54,12 @@ public static class ProcStat
 }
 
 /// <summary>Results of one fan-out step.</summary>
-public sealed record StepResult(int Step, double OfferedDeliveriesPerSecond, long Updates, long Expected, long Delivered,
+public sealed record StepResult(int Step, double OfferedDeliveriesPerSecond, long Updates, long Expected, long Delivered, long Superseded,
     double DeliveriesPerSecond, double P50Ms, double P99Ms, double P999Ms, double MaxMs, double ServerCpuPerThousandMs,
     double ServerCpuPercent, double GeneratorCpuPercent, long Errors, double GeneratorLateMs, bool Passed);
 
 /// <summary>What a run measured: login errors (and the first), users whose roster had another size, bad stamps, steps.</summary>
-public sealed record NetReport(long LoginErrors, string? FirstLoginError, int ShortRosters, long ForeignStamps, IReadOnlyList<StepResult> Steps);
+public sealed record NetReport(long LoginErrors, string? FirstLoginError, int ShortRosters, long ForeignStamps, long Stale, IReadOnlyList<StepResult> Steps);
 
 /// <summary>PRES-2C over the network: login, settle, fan-out steps (see <see cref="Program.Usage"/>).</summary>
 public static class NetBenchmark
@@ -76,7 +76,8 @@ public static class NetBenchmark
     {
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(o.MaxSeconds));
         var ct = bound.Token;
-        var recorder = new DeliveryRecorder();
+        var recorder = new DeliveryRecorder(o.Users);
+        var counts = new int[o.Users];
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
         var clients = new IBenchConnection[o.Users];
@@ -180,7 +181,7 @@ public static class NetBenchmark
                 {
                     late = Math.Max(late, (now - next) * 1000);
                     var who = rng.Next(o.Users);
-                    var stamp = DeliveryRecorder.Stamp(step, who, Stopwatch.GetTimestamp());
+                    var stamp = DeliveryRecorder.Stamp(step, who, ++counts[who], Stopwatch.GetTimestamp());
                     var busy = (sent & 1) == 1;
                     sent++;
                     Interlocked.Increment(ref inflight);
@@ -201,7 +202,7 @@ public static class NetBenchmark
             var drainEnd = sendSeconds + o.DrainSeconds;
             var lastCount = -1L;
             var lastChange = clock.Elapsed.TotalSeconds;
-            while (clock.Elapsed.TotalSeconds < drainEnd && (recorder.Delivered(step) < expected || Interlocked.Read(ref inflight) > 0))
+            while (clock.Elapsed.TotalSeconds < drainEnd && (recorder.Delivered(step) + recorder.Superseded(step) < expected || Interlocked.Read(ref inflight) > 0))
             {
                 await Task.Delay(20, CancellationToken.None);
                 var c = recorder.Delivered(step);
@@ -212,20 +213,22 @@ public static class NetBenchmark
                 }
             }
             var delivered = recorder.Delivered(step);
-            var activeSeconds = delivered >= expected ? Math.Max(sendSeconds, lastChange) : clock.Elapsed.TotalSeconds;
+            var superseded = recorder.Superseded(step);
+            var activeSeconds = delivered + superseded >= expected ? Math.Max(sendSeconds, lastChange) : clock.Elapsed.TotalSeconds;
             var cpu = ProcStat.CpuMs(o.ServerPid) - cpu0;
             me.Refresh();
             var gen = (me.TotalProcessorTime - gen0).TotalMilliseconds;
             var h = recorder.Latency(step);
             var errors = clients.Sum(c => c.Errors) - errors0 + Interlocked.Read(ref sendErrors);
-            var ratio = expected == 0 ? 1 : delivered / (double)expected;
+            // Superseded = the receiver got a newer update of the same sender instead (newest state delivered).
+            var ratio = expected == 0 ? 1 : (delivered + superseded) / (double)expected;
             var p99 = Ms(h, 99);
             var passed = ratio >= 0.999 && errors == 0 && p99 <= 100;
-            var r = new StepResult(step, steps[s], sent, expected, delivered, delivered / activeSeconds, Ms(h, 50), p99, Ms(h, 99.9),
+            var r = new StepResult(step, steps[s], sent, expected, delivered, superseded, delivered / activeSeconds, Ms(h, 50), p99, Ms(h, 99.9),
                 h.GetMaxValue() / 1000.0, delivered == 0 ? 0 : cpu / (delivered / 1000.0), cpu / activeSeconds / 10,
                 gen / activeSeconds / 10, errors, late, passed);
             results.Add(r);
-            Log($"{label}: step {step}: offered {steps[s]:F0}/s, {sent} updates, delivered {delivered}/{expected} ({ratio:P3}), " +
+            Log($"{label}: step {step}: offered {steps[s]:F0}/s, {sent} updates, delivered {delivered}/{expected} (+{superseded} superseded: {ratio:P3}), " +
                 $"{r.DeliveriesPerSecond:F0}/s, p50 {r.P50Ms:F2} p99 {r.P99Ms:F2} p99.9 {r.P999Ms:F2} ms, server CPU {r.ServerCpuPercent:F0} % " +
                 $"({r.ServerCpuPerThousandMs:F1} ms/1k), generator CPU {r.GeneratorCpuPercent:F0} %, errors {errors}, late {late:F0} ms" +
                 (passed ? "" : "  [MISSED]"));
@@ -262,10 +265,11 @@ public static class NetBenchmark
             ["bytesPerUser"] = perUser,
             ["saturationDeliveriesPerSecond"] = saturation,
             ["foreignStamps"] = recorder.Foreign,
+            ["staleDeliveries"] = recorder.Stale,
             ["steps"] = results,
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
-        return new NetReport(loginErrors, firstLoginError, shortRosters, recorder.Foreign, results);
+        return new NetReport(loginErrors, firstLoginError, shortRosters, recorder.Foreign, recorder.Stale, results);
     }
 
     private static async Task Publish(IBenchConnection c, string stamp, bool busy, CancellationToken ct)
@@ -280,12 +284,12 @@ public static class NetBenchmark
         Console.WriteLine();
         Console.WriteLine($"PRES-2C {label}: N = {o.Users}, R = {o.Roster}; logins {o.Users / loginSeconds:F0}/s at offered {o.LoginRate}/s, " +
             $"p50 {Ms(login, 50):F1} ms, p99 {Ms(login, 99):F1} ms, {loginErrors} errors; {perUser / 1024:F1} KiB RSS per connected user");
-        Console.WriteLine("| offered deliveries/s | delivered/s | delivered/expected | p50 ms | p99 ms | p99.9 ms | server CPU % | server CPU ms per 1k | generator CPU % | errors | ok |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| offered deliveries/s | delivered/s | delivered/expected | superseded | p50 ms | p99 ms | p99.9 ms | server CPU % | server CPU ms per 1k | generator CPU % | errors | ok |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in results)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.OfferedDeliveriesPerSecond:N0} | {r.DeliveriesPerSecond:N0} | {(r.Expected == 0 ? 1 : r.Delivered / (double)r.Expected):P2} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.P999Ms:F2} | {r.ServerCpuPercent:F0} | {r.ServerCpuPerThousandMs:F1} | {r.GeneratorCpuPercent:F0} | {r.Errors} | {(r.Passed ? "yes" : "no")} |"));
+                $"| {r.OfferedDeliveriesPerSecond:N0} | {r.DeliveriesPerSecond:N0} | {(r.Expected == 0 ? 1 : (r.Delivered + r.Superseded) / (double)r.Expected):P2} | {r.Superseded} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.P999Ms:F2} | {r.ServerCpuPercent:F0} | {r.ServerCpuPerThousandMs:F1} | {r.GeneratorCpuPercent:F0} | {r.Errors} | {(r.Passed ? "yes" : "no")} |"));
         }
     }
 
