@@ -19,6 +19,7 @@ public sealed class HeraldBenchClient : IBenchConnection
     private readonly int _index;
     private readonly DeliveryRecorder _recorder;
     private readonly HttpClient _http;
+    private readonly SemaphoreSlim _publishLock = new(1, 1);
     private HubConnection? _hub;
     private string _token = "";
     private long _errors;
@@ -88,7 +89,20 @@ public sealed class HeraldBenchClient : IBenchConnection
     }
 
     /// <inheritdoc />
-    public Task Publish(string stamp, bool busy, CancellationToken ct) => PutStatus(stamp, busy, ct);
+    public async Task Publish(string stamp, bool busy, CancellationToken ct)
+    {
+        // One update at a time per user, like a real client: two PUTs of one person in flight on different HTTP
+        // connections could be applied in either order (XMPP gets this order from its single stream).
+        await _publishLock.WaitAsync(ct);
+        try
+        {
+            await PutStatus(stamp, busy, ct);
+        }
+        finally
+        {
+            _publishLock.Release();
+        }
+    }
 
     private async Task PutStatus(string note, bool busy, CancellationToken ct)
     {
