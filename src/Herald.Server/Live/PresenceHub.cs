@@ -151,7 +151,7 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
                 }
                 foreach (var e in connection.TakeEvents())
                 {
-                    await hub.Clients.Client(connection.Id).SendAsync(MessageName(e.Type), JsonSerializer.Deserialize<JsonElement>(e.Json), aborted);
+                    await hub.Clients.Client(connection.Id).SendAsync(MessageName(e.Type), Plain(JsonSerializer.Deserialize<JsonElement>(e.Json)), aborted);
                 }
             }
         }
@@ -168,6 +168,21 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
             _loops.TryRemove(connection.Id, out _);
         }
     }
+
+    /// <summary>
+    /// An event's JSON as plain maps, lists and scalars, which both hub protocols can write (MessagePack cannot write a
+    /// <see cref="JsonElement"/>); JSON clients receive the same object as before.
+    /// </summary>
+    internal static object? Plain(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => Plain(p.Value), StringComparer.Ordinal),
+        JsonValueKind.Array => e.EnumerateArray().Select(Plain).ToArray(),
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
 
     /// <summary>The client method of an event type: its kind, the part before the first dot.</summary>
     internal static string MessageName(string type) => type.IndexOf('.', StringComparison.Ordinal) is > 0 and var i ? type[..i] : type;
