@@ -14,6 +14,8 @@ public static class Program
           dotnet run -c Release --project bench/Herald.Bench -- fanout [options]
           dotnet run -c Release --project bench/Herald.Bench -- micro [BenchmarkDotNet args]
           dotnet run -c Release --project bench/Herald.Bench -- summarize [results.jsonl ...]
+          dotnet run -c Release --project bench/Herald.Bench -- pres2c [options]
+          dotnet run -c Release --project bench/Herald.Bench -- provision herald|ejabberd|prosody [options]
           dotnet run -c Release --project bench/Herald.Bench -- --help
 
         fanout: in-process fan-out through the person grain to per-silo delivery (one silo, no sockets).
@@ -33,6 +35,29 @@ public static class Program
           --db PATH       SQLite file (default: a new file under the temp directory, deleted after)
           Prints a table and one JSON line ("herald.bench.fanout") to stdout; progress goes to stderr.
 
+        pres2c: workload PRES-2C over sockets against a running server (loopback only).
+          --protocol P    xmpp | signalr-json | signalr-msgpack                 (default xmpp)
+          --server NAME   label in the report (herald, prosody, ejabberd)       (default server)
+          --host H --port P --domain D   XMPP c2s endpoint and domain         (127.0.0.1, 5222, localhost)
+          --url U         Herald base URL for the native protocol               (http://127.0.0.1:5080)
+          --users N --roster R --prefix P --password W   users P0…P(N-1)      (5000, 20, u, benchpass1)
+          --login-rate X  login arrivals per second; --login-inflight K        (500; 50)
+          --settle S      seconds between the last login and the RSS reading   (5)
+          --think T,T,…   fan-out steps by think time: N/T updates/s            (60,20,10,5,2)
+          --steps D,D,…   fan-out steps by offered deliveries/s (overrides --think)
+          --step-seconds S   length of each step; --drain S  most wait for stragglers (10; 10)
+          --stop-after K  stop after K steps in a row that miss ≥99.9 %, no errors, p99 ≤ 100 ms (2)
+          --server-pid PID   read the server's CPU time and RSS from /proc      (0 = not measured)
+          --max-seconds S    bound of the whole run                             (900)
+          --login-only    log everyone in and out, no fan-out
+          Prints per-step progress to stderr, a table and one JSON line ("herald.bench.pres2c") to stdout.
+          Exit code 1 on login errors or protocol errors.
+
+        provision: creates the PRES-2C users and ring rosters (all mutually approved).
+          herald   --url U --admin-password W [--users N --roster R …]: admin API + each user's contacts
+          ejabberd --api http://127.0.0.1:5281/api [--domain D …]: mod_http_api register + add_rosteritem
+          prosody  --data DIR [--domain D …]: writes Prosody's internal storage files (plain passwords)
+
         summarize: reads fan-out output (files, or stdin), keeps the JSON result lines, and prints the median of
           each figure per configuration as a Markdown table.
 
@@ -40,6 +65,53 @@ public static class Program
           aggregation, disclosure per key, view comparison, JSON serialization of a view.
           Without args all run; e.g. `micro --filter '*Disclose*'` or `micro --list flat`.
         """;
+
+    private static async Task<int> Provision(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            await Console.Error.WriteLineAsync("provision: herald | ejabberd | prosody");
+            return 2;
+        }
+        string? Take(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            if (i < 0 || i + 1 >= args.Length)
+            {
+                return null;
+            }
+            var v = args[i + 1];
+            args = [.. args[..i], .. args[(i + 2)..]];
+            return v;
+        }
+        var kind = args[0];
+        args = args[1..];
+        var admin = Take("--admin-password");
+        var api = Take("--api");
+        var data = Take("--data");
+        if (!Net.NetOptions.TryParse(args, out var o, out var error))
+        {
+            await Console.Error.WriteLineAsync(error);
+            return 2;
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(o.MaxSeconds));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        switch (kind)
+        {
+            case "herald" when admin is not null:
+                await Net.HeraldProvisioner.Run(http, o, admin, cts.Token);
+                return 0;
+            case "ejabberd" when api is not null:
+                await Net.EjabberdProvisioner.Run(http, o, api.TrimEnd('/'), cts.Token);
+                return 0;
+            case "prosody" when data is not null:
+                Net.ProsodyProvisioner.Run(o, data);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync("provision herald --admin-password W | ejabberd --api URL | prosody --data DIR");
+                return 2;
+        }
+    }
 
     /// <summary>Runs the chosen benchmark.</summary>
     public static async Task<int> Main(string[] args)
@@ -64,6 +136,15 @@ public static class Program
                     return 2;
                 }
                 return await FanoutBenchmark.Run(options);
+            case "pres2c":
+                if (!Net.NetOptions.TryParse(args.AsSpan(1), out var net, out var netError))
+                {
+                    await Console.Error.WriteLineAsync(netError);
+                    return 2;
+                }
+                return await Net.NetBenchmark.Run(net);
+            case "provision":
+                return await Provision(args[1..]);
             case "summarize":
                 return await FanoutSummary.Run(args[1..]);
             case "micro":

@@ -149,3 +149,51 @@ public class ViewBenchmarks
     [Benchmark]
     public byte[] SerializeColleagueView() => JsonSerializer.SerializeToUtf8Bytes(_colleagueView, Json);
 }
+
+/// <summary>
+/// One <c>presence</c> message (a batch of one colleague view) as the SignalR hub protocols frame it: JSON (what
+/// existing clients get) and MessagePack (added alongside), and a stamped XMPP presence stanza as the PRES-2C
+/// generator writes it (Herald's own gateway was not in this tree when this was written).
+/// </summary>
+[ShortRunJob, MemoryDiagnoser]
+public class LiveEncodingBenchmarks
+{
+    private readonly Microsoft.AspNetCore.SignalR.Protocol.JsonHubProtocol _json = new();
+    private readonly Microsoft.AspNetCore.SignalR.Protocol.MessagePackHubProtocol _msgpack = new();
+    private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(4096);
+    private Microsoft.AspNetCore.SignalR.Protocol.InvocationMessage _message = null!;
+
+    /// <summary>Builds one colleague view and its message.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var view = DisclosurePolicy.Disclose(Samples.State(), DisclosurePolicy.KeyOf(new WatcherRelation("w", false, RelationshipTier.Colleague)));
+        _message = new Microsoft.AspNetCore.SignalR.Protocol.InvocationMessage("presence", [new[] { view }]);
+    }
+
+    /// <summary>JSON hub protocol frame.</summary>
+    [Benchmark(Baseline = true)]
+    public int SignalRJsonFrame()
+    {
+        _buffer.ResetWrittenCount();
+        _json.WriteMessage(_message, _buffer);
+        return _buffer.WrittenCount;
+    }
+
+    /// <summary>MessagePack hub protocol frame.</summary>
+    [Benchmark]
+    public int SignalRMessagePackFrame()
+    {
+        _buffer.ResetWrittenCount();
+        _msgpack.WriteMessage(_message, _buffer);
+        return _buffer.WrittenCount;
+    }
+
+    /// <summary>A stamped XMPP presence stanza to UTF-8.</summary>
+    [Benchmark]
+    public int XmppPresenceStanza()
+    {
+        var xml = $"<presence from='u1@localhost/bench' to='u2@localhost'><show>dnd</show><status>{Net.DeliveryRecorder.Stamp(1, 1, 1, 123456789)}</status></presence>";
+        return System.Text.Encoding.UTF8.GetByteCount(xml);
+    }
+}

@@ -19,7 +19,11 @@ namespace Herald.Cluster.Storage;
 /// first use, for instances not attached to a silo lifecycle). A write with a <c>null</c> ETag
 /// inserts a new row; a write with an ETag updates the row only if its version still matches.
 /// Any mismatch surfaces as <see cref="InconsistentStateException"/>.
+/// Writes and clears go through one writer thread per provider that commits every queued write in one
+/// transaction (group commit, one fsync per batch, at most <see cref="MaxBatch"/>); a write is acknowledged only
+/// after its transaction committed, so durability is unchanged while Orleans' threads never block on SQLite.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The write queue lives as long as the silo; the lifecycle's stop stage completes it and joins the writer.")]
 public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>The DDL for the grain state table (idempotent).</summary>
@@ -122,6 +126,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
             {
                 EnsureSchema();
                 return Task.CompletedTask;
+            },
+            _ =>
+            {
+                StopWriter();
+                return Task.CompletedTask;
             });
     }
 
@@ -172,32 +181,20 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         var expected = ParseEtag(grainState.ETag, stateName, grain);
         var payload = _serializer.Serialize(grainState.State).ToArray();
         var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
-        try
+        var op = new WriteOp(WriteKind.Write, stateName, grain, expected, payload, updatedAt);
+        var outcome = await Submit(op, cancellationToken);
+        if (outcome.Error is { } error)
         {
-            await using var connection = OpenReady();
-            await using var command = CreateCommand(connection, expected is null ? InsertSql : UpdateSql, stateName, grain);
-            command.Parameters.AddWithValue("$payload", payload);
-            command.Parameters.AddWithValue("$updated", updatedAt);
-            if (expected is { } version)
-            {
-                command.Parameters.AddWithValue("$version", version);
-            }
-
-            var result = await command.ExecuteScalarAsync(cancellationToken);
-            if (result is not long newVersion)
-            {
-                var stored = await ReadStoredEtagAsync(connection, stateName, grain, cancellationToken);
-                throw Conflict("write", stateName, grain, stored, grainState.ETag);
-            }
-
-            grainState.ETag = FormatEtag(newVersion);
-            grainState.RecordExists = true;
+            LogStorageError(error, "write", _name, stateName, grain);
+            throw error;
         }
-        catch (SqliteException ex)
+        if (outcome.NewVersion is not { } newVersion)
         {
-            LogStorageError(ex, "write", _name, stateName, grain);
-            throw;
+            throw Conflict("write", stateName, grain, outcome.StoredEtag, grainState.ETag);
         }
+
+        grainState.ETag = FormatEtag(newVersion);
+        grainState.RecordExists = true;
     }
 
     /// <inheritdoc />
@@ -210,39 +207,204 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         ArgumentNullException.ThrowIfNull(grainState);
         var grain = grainId.ToString();
         var expected = ParseEtag(grainState.ETag, stateName, grain);
-        try
+        var outcome = await Submit(new WriteOp(WriteKind.Clear, stateName, grain, expected, null, null), cancellationToken);
+        if (outcome.Error is { } error)
         {
-            await using var connection = OpenReady();
-            if (expected is { } version)
-            {
-                await using var command = CreateCommand(connection, DeleteSql, stateName, grain);
-                command.Parameters.AddWithValue("$version", version);
-                if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
-                {
-                    var stored = await ReadStoredEtagAsync(connection, stateName, grain, cancellationToken);
-                    throw Conflict("clear", stateName, grain, stored, grainState.ETag);
-                }
-            }
-            else
-            {
-                // No ETag: the caller believes there is no row, so there is nothing to delete;
-                // a row that does exist was written by someone else.
-                var stored = await ReadStoredEtagAsync(connection, stateName, grain, cancellationToken);
-                if (stored is not null)
-                {
-                    throw Conflict("clear", stateName, grain, stored, null);
-                }
-            }
+            LogStorageError(error, "clear", _name, stateName, grain);
+            throw error;
         }
-        catch (SqliteException ex)
+        if (!outcome.Cleared)
         {
-            LogStorageError(ex, "clear", _name, stateName, grain);
-            throw;
+            throw Conflict("clear", stateName, grain, outcome.StoredEtag, grainState.ETag);
         }
 
         grainState.State = CreateDefault<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
+    }
+
+    /// <summary>Most writes committed in one transaction by the writer.</summary>
+    public const int MaxBatch = 256;
+
+    private enum WriteKind
+    {
+        Write,
+        Clear,
+    }
+
+    private sealed record WriteOp(WriteKind Kind, string StateName, string Grain, long? Expected, byte[]? Payload, string? UpdatedAt)
+    {
+        public TaskCompletionSource<WriteOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly record struct WriteOutcome(long? NewVersion, bool Cleared, string? StoredEtag, Exception? Error);
+
+    /// <summary>
+    /// Queues a write for the writer thread and waits until its transaction is committed (on disk, synchronous =
+    /// FULL) or rolled back. Cancellation stops the wait only before the writer has taken the write.
+    /// </summary>
+    private Task<WriteOutcome> Submit(WriteOp op, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        EnsureWriter();
+        try
+        {
+            _queue.Add(op, cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new InvalidOperationException($"SQLite grain storage '{_name}' is stopped.");
+        }
+        return op.Done.Task;
+    }
+
+    private readonly System.Collections.Concurrent.BlockingCollection<WriteOp> _queue = new();
+    private readonly Lock _writerLock = new();
+    private Thread? _writer;
+
+    private void EnsureWriter()
+    {
+        if (_writer is not null)
+        {
+            return;
+        }
+        lock (_writerLock)
+        {
+            if (_writer is not null)
+            {
+                return;
+            }
+            EnsureSchema();
+            var thread = new Thread(WriterLoop) { IsBackground = true, Name = $"sqlite-writer-{_name}" };
+            thread.Start();
+            _writer = thread;
+        }
+    }
+
+    /// <summary>
+    /// The single writer: takes every queued write (up to <see cref="MaxBatch"/>), runs them in one transaction and
+    /// commits once (group commit: one fsync for the batch), then acknowledges each write. Runs on its own thread,
+    /// so Orleans' scheduler threads never block on SQLite. If the batch fails as a whole, every write in it is
+    /// retried alone, so one bad write fails only itself.
+    /// </summary>
+    private void WriterLoop()
+    {
+        var batch = new List<WriteOp>(MaxBatch);
+        SqliteConnection? connection = null;
+        try
+        {
+            foreach (var first in _queue.GetConsumingEnumerable())
+            {
+                batch.Clear();
+                batch.Add(first);
+                while (batch.Count < MaxBatch && _queue.TryTake(out var more))
+                {
+                    batch.Add(more);
+                }
+                connection ??= _database.Open();
+                var outcomes = new WriteOutcome[batch.Count];
+                try
+                {
+                    using (var tx = connection.BeginTransaction(deferred: false))
+                    {
+                        for (var i = 0; i < batch.Count; i++)
+                        {
+                            outcomes[i] = Execute(connection, tx, batch[i]);
+                        }
+                        tx.Commit();
+                    }
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        batch[i].Done.TrySetResult(outcomes[i]);
+                    }
+                }
+                catch (Exception) when (batch.Count > 1)
+                {
+                    connection.Dispose();
+                    connection = null;
+                    foreach (var op in batch)
+                    {
+                        connection ??= _database.Open();
+                        RunAlone(ref connection, op);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    connection.Dispose();
+                    connection = null;
+                    batch[0].Done.TrySetResult(new WriteOutcome(null, false, null, ex));
+                }
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    private void RunAlone(ref SqliteConnection? connection, WriteOp op)
+    {
+        try
+        {
+            WriteOutcome outcome;
+            using (var tx = connection!.BeginTransaction(deferred: false))
+            {
+                outcome = Execute(connection, tx, op);
+                tx.Commit();
+            }
+            op.Done.TrySetResult(outcome);
+        }
+        catch (Exception ex)
+        {
+            connection?.Dispose();
+            connection = null;
+            op.Done.TrySetResult(new WriteOutcome(null, false, null, ex));
+        }
+    }
+
+    private WriteOutcome Execute(SqliteConnection connection, SqliteTransaction tx, WriteOp op)
+    {
+        if (op.Kind == WriteKind.Write)
+        {
+            using var command = CreateCommand(connection, op.Expected is null ? InsertSql : UpdateSql, op.StateName, op.Grain);
+            command.Transaction = tx;
+            command.Parameters.AddWithValue("$payload", op.Payload);
+            command.Parameters.AddWithValue("$updated", op.UpdatedAt);
+            if (op.Expected is { } version)
+            {
+                command.Parameters.AddWithValue("$version", version);
+            }
+            return command.ExecuteScalar() is long newVersion
+                ? new WriteOutcome(newVersion, false, null, null)
+                : new WriteOutcome(null, false, StoredEtag(connection, tx, op), null);
+        }
+        if (op.Expected is { } expected)
+        {
+            using var command = CreateCommand(connection, DeleteSql, op.StateName, op.Grain);
+            command.Transaction = tx;
+            command.Parameters.AddWithValue("$version", expected);
+            return command.ExecuteNonQuery() == 0
+                ? new WriteOutcome(null, false, StoredEtag(connection, tx, op), null)
+                : new WriteOutcome(null, true, null, null);
+        }
+        // No ETag: the caller believes there is no row, so there is nothing to delete; a row that does exist was
+        // written by someone else.
+        var stored = StoredEtag(connection, tx, op);
+        return new WriteOutcome(null, stored is null, stored, null);
+    }
+
+    private string? StoredEtag(SqliteConnection connection, SqliteTransaction tx, WriteOp op)
+    {
+        using var command = CreateCommand(connection, SelectVersionSql, op.StateName, op.Grain);
+        command.Transaction = tx;
+        return command.ExecuteScalar() is long version ? FormatEtag(version) : null;
+    }
+
+    /// <summary>Stops the writer after the queued writes are committed (silo shutdown).</summary>
+    private void StopWriter()
+    {
+        _queue.CompleteAdding();
+        _writer?.Join(TimeSpan.FromSeconds(10));
     }
 
     private void EnsureSchema()
@@ -279,12 +441,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         command.Parameters.AddWithValue("$grain", grain);
         command.Parameters.AddWithValue("$state", stateName);
         return command;
-    }
-
-    private async Task<string?> ReadStoredEtagAsync(SqliteConnection connection, string stateName, string grain, CancellationToken cancellationToken)
-    {
-        await using var command = CreateCommand(connection, SelectVersionSql, stateName, grain);
-        return await command.ExecuteScalarAsync(cancellationToken) is long version ? FormatEtag(version) : null;
     }
 
     private InconsistentStateException Conflict(string operation, string stateName, string grain, string? storedEtag, string? currentEtag)

@@ -54,7 +54,8 @@ public static class HeraldServer
         builder.Services.AddHeraldRateLimits(options.RateLimits);
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
-        builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new StrictEnumConverter()));
+        builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new StrictEnumConverter()))
+            .AddMessagePackProtocol(); // binary hub protocol alongside JSON: clients choose at handshake
         builder.Services.AddSingleton<LiveConnections>();
         builder.Services.AddSingleton<PresenceReader>();
         builder.Services.AddSingleton<PeopleWriter>();

@@ -108,7 +108,9 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
             throw new HubException($"Unknown people: {string.Join(", ", unknown.Take(10))}");
         }
         var views = await live.Watch(c, known.Keys);
-        return [.. views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId))];
+        // A plain array: the MessagePack hub protocol serializes a result by its runtime type and cannot write the
+        // compiler's collection-expression types.
+        return views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId)).ToArray();
     }
 
     /// <summary>Stops watching people.</summary>
@@ -144,11 +146,12 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
                 var batch = connection.TakeAll();
                 if (batch.Count > 0)
                 {
-                    await hub.Clients.Client(connection.Id).SendAsync("presence", batch, aborted);
+                    // An array, for the MessagePack hub protocol (it writes arguments by their runtime type).
+                    await hub.Clients.Client(connection.Id).SendAsync("presence", batch as PresenceView[] ?? [.. batch], aborted);
                 }
                 foreach (var e in connection.TakeEvents())
                 {
-                    await hub.Clients.Client(connection.Id).SendAsync(MessageName(e.Type), JsonSerializer.Deserialize<JsonElement>(e.Json), aborted);
+                    await hub.Clients.Client(connection.Id).SendAsync(MessageName(e.Type), Plain(JsonSerializer.Deserialize<JsonElement>(e.Json)), aborted);
                 }
             }
         }
@@ -165,6 +168,21 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
             _loops.TryRemove(connection.Id, out _);
         }
     }
+
+    /// <summary>
+    /// An event's JSON as plain maps, lists and scalars, which both hub protocols can write (MessagePack cannot write a
+    /// <see cref="JsonElement"/>); JSON clients receive the same object as before.
+    /// </summary>
+    internal static object? Plain(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => Plain(p.Value), StringComparer.Ordinal),
+        JsonValueKind.Array => e.EnumerateArray().Select(Plain).ToArray(),
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
 
     /// <summary>The client method of an event type: its kind, the part before the first dot.</summary>
     internal static string MessageName(string type) => type.IndexOf('.', StringComparison.Ordinal) is > 0 and var i ? type[..i] : type;

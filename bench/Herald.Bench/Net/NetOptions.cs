@@ -1,0 +1,182 @@
+using System.Globalization;
+
+namespace Herald.Bench.Net;
+
+/// <summary>The wire protocol the load generator speaks.</summary>
+public enum WireProtocol
+{
+    /// <summary>XMPP c2s: plain TCP, SASL PLAIN, bind, roster get, presence with the stamp in &lt;status/&gt;.</summary>
+    Xmpp,
+
+    /// <summary>Herald's SignalR hub with the JSON hub protocol; updates as <c>PUT /api/v1/me/status</c>.</summary>
+    SignalRJson,
+
+    /// <summary>Herald's SignalR hub with the MessagePack hub protocol; updates as <c>PUT /api/v1/me/status</c>.</summary>
+    SignalRMessagePack,
+}
+
+/// <summary>Parameters of a PRES-2C run over the network (see <see cref="Program.Usage"/>).</summary>
+public sealed record NetOptions
+{
+    /// <summary>Protocol.</summary>
+    public WireProtocol Protocol { get; init; } = WireProtocol.Xmpp;
+
+    /// <summary>Name of the server in the report (herald, prosody, ejabberd, …).</summary>
+    public string Server { get; init; } = "server";
+
+    /// <summary>Host for XMPP.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>XMPP c2s port.</summary>
+    public int Port { get; init; } = 5222;
+
+    /// <summary>XMPP domain.</summary>
+    public string Domain { get; init; } = "localhost";
+
+    /// <summary>Herald base URL (native protocol).</summary>
+    public string Url { get; init; } = "http://127.0.0.1:5080";
+
+    /// <summary>Users N.</summary>
+    public int Users { get; init; } = 5000;
+
+    /// <summary>Roster size R (even).</summary>
+    public int Roster { get; init; } = 20;
+
+    /// <summary>User name prefix: users are prefix0 … prefix(N-1).</summary>
+    public string Prefix { get; init; } = "u";
+
+    /// <summary>Password of every user.</summary>
+    public string Password { get; init; } = "benchpass1";
+
+    /// <summary>Login arrival rate per second.</summary>
+    public double LoginRate { get; init; } = 500;
+
+    /// <summary>Most logins in flight.</summary>
+    public int LoginInFlight { get; init; } = 50;
+
+    /// <summary>Seconds to settle after the last login before measuring memory.</summary>
+    public double SettleSeconds { get; init; } = 5;
+
+    /// <summary>Offered deliveries per second for each fan-out step (updates/s = this / R).</summary>
+    public IReadOnlyList<double> Steps { get; init; } = [];
+
+    /// <summary>Think times T (seconds) for the steps: offered updates/s = N / T. Used when <see cref="Steps"/> is empty.</summary>
+    public IReadOnlyList<double> Think { get; init; } = [60, 20, 10, 5, 2];
+
+    /// <summary>Seconds per fan-out step.</summary>
+    public double StepSeconds { get; init; } = 10;
+
+    /// <summary>Most seconds to wait after a step for outstanding deliveries.</summary>
+    public double DrainSeconds { get; init; } = 10;
+
+    /// <summary>Stop stepping once a step misses the saturation criteria this many times in a row.</summary>
+    public int StopAfterFailures { get; init; } = 2;
+
+    /// <summary>Server process id for CPU and RSS (0 = not measured).</summary>
+    public int ServerPid { get; init; }
+
+    /// <summary>Random seed.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Overall time bound of the run.</summary>
+    public double MaxSeconds { get; init; } = 900;
+
+    /// <summary>Logs in and out without the fan-out phase when true (provision check).</summary>
+    public bool LoginOnly { get; init; }
+
+    /// <summary>Parses <c>--name value</c> pairs.</summary>
+    public static bool TryParse(ReadOnlySpan<string> args, out NetOptions options, out string error)
+    {
+        options = new NetOptions();
+        error = "";
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name == "--login-only")
+            {
+                options = options with { LoginOnly = true };
+                continue;
+            }
+            if (i + 1 >= args.Length)
+            {
+                error = $"missing value after {name}";
+                return false;
+            }
+            var v = args[++i];
+            var ok = true;
+            switch (name)
+            {
+                case "--protocol":
+                    WireProtocol? p = v switch
+                    {
+                        "xmpp" => WireProtocol.Xmpp,
+                        "signalr-json" or "json" => WireProtocol.SignalRJson,
+                        "signalr-msgpack" or "msgpack" => WireProtocol.SignalRMessagePack,
+                        _ => null,
+                    };
+                    ok = p is not null;
+                    if (ok)
+                    {
+                        options = options with { Protocol = p!.Value };
+                    }
+                    break;
+                case "--server": options = options with { Server = v }; break;
+                case "--host": options = options with { Host = v }; break;
+                case "--domain": options = options with { Domain = v }; break;
+                case "--url": options = options with { Url = v.TrimEnd('/') }; break;
+                case "--prefix": options = options with { Prefix = v }; break;
+                case "--password": options = options with { Password = v }; break;
+                case "--port": ok = Int(v, 1, 65535, out var port); options = options with { Port = port }; break;
+                case "--users": ok = Int(v, 3, 1_000_000, out var n); options = options with { Users = n }; break;
+                case "--roster": ok = Int(v, 2, 1000, out var r) && r % 2 == 0; options = options with { Roster = r }; break;
+                case "--login-rate": ok = Dbl(v, out var lr) && lr > 0; options = options with { LoginRate = lr }; break;
+                case "--login-inflight": ok = Int(v, 1, 10_000, out var li); options = options with { LoginInFlight = li }; break;
+                case "--settle": ok = Dbl(v, out var st) && st >= 0; options = options with { SettleSeconds = st }; break;
+                case "--steps": ok = List(v, out var steps); options = options with { Steps = steps }; break;
+                case "--think": ok = List(v, out var think); options = options with { Think = think }; break;
+                case "--step-seconds": ok = Dbl(v, out var ss) && ss > 0; options = options with { StepSeconds = ss }; break;
+                case "--drain": ok = Dbl(v, out var dr) && dr >= 0; options = options with { DrainSeconds = dr }; break;
+                case "--stop-after": ok = Int(v, 1, 100, out var sa); options = options with { StopAfterFailures = sa }; break;
+                case "--server-pid": ok = Int(v, 0, int.MaxValue, out var pid); options = options with { ServerPid = pid }; break;
+                case "--seed": ok = Int(v, int.MinValue, int.MaxValue, out var seed); options = options with { Seed = seed }; break;
+                case "--max-seconds": ok = Dbl(v, out var ms) && ms > 0; options = options with { MaxSeconds = ms }; break;
+                default:
+                    error = $"unknown option {name}";
+                    return false;
+            }
+            if (!ok)
+            {
+                error = $"bad value '{v}' for {name}";
+                return false;
+            }
+        }
+        if (options.Roster >= options.Users)
+        {
+            error = "--roster must be below --users";
+            return false;
+        }
+        return true;
+    }
+
+    private static bool Int(string s, int min, int max, out int value) =>
+        int.TryParse(s, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+
+    private static bool Dbl(string s, out double value) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    private static bool List(string s, out IReadOnlyList<double> values)
+    {
+        var list = new List<double>();
+        foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Dbl(part, out var d) || d <= 0)
+            {
+                values = [];
+                return false;
+            }
+            list.Add(d);
+        }
+        values = list;
+        return list.Count > 0;
+    }
+}
