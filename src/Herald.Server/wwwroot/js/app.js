@@ -138,7 +138,8 @@ function parseHash() {
   return { name: path || 'board', params: new URLSearchParams(query) };
 }
 
-async function route() {
+// focus: move focus to the new page's heading (navigation by the user, not the first render).
+async function route(focus = false) {
   const token = ++renderToken;
   cleanup?.();
   cleanup = null;
@@ -168,11 +169,9 @@ async function route() {
   if (token !== renderToken) return;
   // Move focus to the page heading so keyboard and screen-reader users start at the top of the new page.
   const h1 = main.querySelector('h1');
-  if (h1 && routedByUser) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: true }); }
-  routedByUser = true;
+  if (h1 && focus) { h1.setAttribute('tabindex', '-1'); h1.focus({ preventScroll: true }); }
 }
-let routedByUser = false;
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => route(true));
 
 // ---- my chip in the header (my own availability, live)
 function renderChip() {
