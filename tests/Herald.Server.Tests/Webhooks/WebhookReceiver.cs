@@ -44,6 +44,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
+    /// <summary>When set, only requests of this event id are failed (other events are answered 200).</summary>
+    public string? OnlyFail { get; set; }
+
     /// <summary>Requests answered with 200 (i.e. delivered).</summary>
     public IReadOnlyList<ReceivedRequest> Accepted => [.. Requests.Where(r => r.AnsweredWith == 200)];
 
@@ -72,7 +75,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             status = 401;
         }
-        else if (Interlocked.Decrement(ref _failuresLeft) >= 0)
+        else if ((OnlyFail is null || OnlyFail == eventId) && Interlocked.Decrement(ref _failuresLeft) >= 0)
         {
             status = 503;
         }
