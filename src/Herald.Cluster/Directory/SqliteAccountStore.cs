@@ -47,26 +47,7 @@ public sealed class SqliteAccountStore : IAccountStore
         ArgumentNullException.ThrowIfNull(db);
         _db = db;
         _db.EnsureSchema(SchemaDdl);
-        using var connection = _db.Open();
-        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        using (var info = connection.CreateCommand())
-        {
-            info.CommandText = "PRAGMA table_info(accounts);";
-            using var reader = info.ExecuteReader();
-            while (reader.Read())
-            {
-                existing.Add(reader.GetString(1));
-            }
-        }
-        foreach (var column in AddedColumns)
-        {
-            if (!existing.Contains(column.Split(' ')[0]))
-            {
-                using var alter = connection.CreateCommand();
-                alter.CommandText = $"ALTER TABLE accounts ADD COLUMN {column};";
-                alter.ExecuteNonQuery();
-            }
-        }
+        _db.EnsureColumns("accounts", AddedColumns);
     }
 
     /// <inheritdoc />

@@ -95,6 +95,44 @@ public sealed class SqliteDatabase
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Adds each of <paramref name="columns"/> (a column definition such as <c>"x INTEGER NULL"</c>)
+    /// to <paramref name="table"/> when the table does not have it yet. The check and the additions run
+    /// in one <c>BEGIN IMMEDIATE</c> transaction, so several processes or silos opening the same file
+    /// at once serialize on it instead of racing to add the same column twice.
+    /// </summary>
+    /// <param name="table">The table to migrate; it must already exist.</param>
+    /// <param name="columns">Column definitions, name first.</param>
+    public void EnsureColumns(string table, IReadOnlyList<string> columns)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        ArgumentNullException.ThrowIfNull(columns);
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var info = connection.CreateCommand())
+        {
+            info.Transaction = transaction;
+            info.CommandText = $"PRAGMA table_info({table});";
+            using var reader = info.ExecuteReader();
+            while (reader.Read())
+            {
+                existing.Add(reader.GetString(1));
+            }
+        }
+        foreach (var column in columns)
+        {
+            if (!existing.Contains(column.Split(' ')[0]))
+            {
+                using var alter = connection.CreateCommand();
+                alter.Transaction = transaction;
+                alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column};";
+                alter.ExecuteNonQuery();
+            }
+        }
+        transaction.Commit();
+    }
+
     private void EnableWal(SqliteConnection connection)
     {
         lock (_walLock)

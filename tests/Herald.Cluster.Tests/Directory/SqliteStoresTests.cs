@@ -434,6 +434,43 @@ public sealed class SqliteStoresTests : IDisposable
         Assert.Equal("ada", (await keys.Get("k"))?.OwnerId);
     }
 
+    [Fact]
+    public async Task Many_openers_migrating_an_old_accounts_table_at_once_add_each_column_exactly_once()
+    {
+        // Several silos of one process (or several processes) open the same file at once; each store
+        // adds the SCRAM-SHA-1 columns to an accounts table created before they existed. Before the
+        // migration ran in one immediate transaction, two of them could both add a column and one
+        // failed with "duplicate column name".
+        for (var round = 0; round < 20; round++)
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"herald-migrate-{Guid.NewGuid():N}.db");
+            try
+            {
+                var seed = new SqliteDatabase(path);
+                seed.EnsureSchema("CREATE TABLE accounts (user_id TEXT PRIMARY KEY NOT NULL, roles TEXT NOT NULL, pw_iterations INTEGER NULL, pw_salt BLOB NULL, pw_hash BLOB NULL);");
+                using var start = new Barrier(6);
+                var openers = Enumerable.Range(0, 6).Select(_ => Task.Factory.StartNew(() =>
+                {
+                    var db = new SqliteDatabase(path);
+                    start.SignalAndWait(TimeSpan.FromSeconds(10));
+                    return new SqliteAccountStore(db);
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+                var stores = await Task.WhenAll(openers);
+
+                await stores[0].UpsertAccount(new Account("ada", [Roles.Admin], PasswordHasher.Hash("pw", 10)));
+                Assert.NotNull((await stores[5].GetAccount("ada"))?.Password);
+            }
+            finally
+            {
+                SqliteConnection.ClearAllPools();
+                foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+    }
+
     // ---- PasswordHasher ----
 
     [Fact]
