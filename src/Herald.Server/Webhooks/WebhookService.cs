@@ -84,7 +84,7 @@ public sealed partial class WebhookService(
         {
             return;
         }
-        var sink = new WebhookSink(webhook.Id, webhook.OwnerId, this);
+        var sink = new WebhookSink(webhook.Id, webhook.OwnerId, Offer, () => Now);
         if (!_sinks.TryAdd(webhook.Id, sink))
         {
             return;
@@ -105,6 +105,7 @@ public sealed partial class WebhookService(
                 {
                     return; // deleted meanwhile
                 }
+                sink.BeginAttach(id);
                 var current = await hub.Watch(sink, id);
                 sink.Watching[id] = 0;
                 sink.Seen(current);
@@ -377,18 +378,24 @@ internal sealed record PendingEvent(string WebhookId, string EventId, string Typ
 
 /// <summary>
 /// A webhook's presence sink: its watcher is the webhook's owner, so the hub hands it exactly the views the owner
-/// would see. Views not newer than the last one seen for a person are dropped; the rest are queued for the outbox.
+/// would see. A view is queued for the outbox only when it is newer than the last one seen for that person
+/// <em>and</em> differs from it in content: a re-broadcast of the same presence with a new sequence (a person grain
+/// reactivated after a restart, a silo renewing its watch) is not a change and sends no <c>presence.changed</c>.
 /// </summary>
 public sealed class WebhookSink : IPresenceSink
 {
-    private readonly WebhookService _service;
-    private readonly ConcurrentDictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    private readonly Action<PendingEvent> _offer;
+    private readonly Func<DateTimeOffset> _now;
+    private readonly Dictionary<string, PresenceView> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PresenceView?> _attaching = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
 
-    internal WebhookSink(string webhookId, string ownerId, WebhookService service)
+    internal WebhookSink(string webhookId, string ownerId, Action<PendingEvent> offer, Func<DateTimeOffset> now)
     {
         WebhookId = webhookId;
         WatcherId = ownerId;
-        _service = service;
+        _offer = offer;
+        _now = now;
     }
 
     /// <summary>The webhook.</summary>
@@ -403,8 +410,35 @@ public sealed class WebhookSink : IPresenceSink
     /// <summary>Set when the webhook was deleted or disabled.</summary>
     public bool Stopped { get; set; }
 
-    /// <summary>Records a view as already known (the snapshot at attach time is not an event).</summary>
-    internal void Seen(PresenceView view) => _lastSequence.AddOrUpdate(view.UserId, view.Sequence, (_, old) => Math.Max(old, view.Sequence));
+    /// <summary>
+    /// Marks <paramref name="userId"/> as being attached: a view that arrives before the snapshot (<see cref="Seen"/>)
+    /// is held back and compared with the snapshot, so neither a re-broadcast nor a real change is mistaken.
+    /// </summary>
+    internal void BeginAttach(string userId)
+    {
+        lock (_lock)
+        {
+            _attaching.TryAdd(userId, null);
+        }
+    }
+
+    /// <summary>Records the snapshot at attach time (not an event), then offers a held-back view that differs from it.</summary>
+    internal void Seen(PresenceView view)
+    {
+        PresenceView? held;
+        lock (_lock)
+        {
+            _attaching.Remove(view.UserId, out held);
+            if (!_last.TryGetValue(view.UserId, out var old) || view.Sequence > old.Sequence)
+            {
+                _last[view.UserId] = view;
+            }
+        }
+        if (held is not null)
+        {
+            Deliver(held);
+        }
+    }
 
     /// <inheritdoc />
     public void Deliver(PresenceView view)
@@ -414,16 +448,34 @@ public sealed class WebhookSink : IPresenceSink
         {
             return;
         }
-        var newer = false;
-        _lastSequence.AddOrUpdate(view.UserId, _ => { newer = true; return view.Sequence; }, (_, old) =>
+        lock (_lock)
         {
-            newer = view.Sequence > old;
-            return newer ? view.Sequence : old;
-        });
-        if (newer)
-        {
-            _service.Offer(new PendingEvent(WebhookId, WebhookService.NewEventId(), WebhookEvents.PresenceChanged, view.UserId, view, _service.Now));
+            if (_attaching.TryGetValue(view.UserId, out var held))
+            {
+                if (held is null || view.Sequence > held.Sequence)
+                {
+                    _attaching[view.UserId] = view;
+                }
+                return; // compared with the snapshot in Seen
+            }
+            if (_last.TryGetValue(view.UserId, out var old))
+            {
+                if (view.Sequence <= old.Sequence)
+                {
+                    return; // older or repeated
+                }
+                _last[view.UserId] = view;
+                if (view.SameContentAs(old))
+                {
+                    return; // same presence, new sequence: not a change
+                }
+            }
+            else
+            {
+                _last[view.UserId] = view;
+            }
         }
+        _offer(new PendingEvent(WebhookId, WebhookService.NewEventId(), WebhookEvents.PresenceChanged, view.UserId, view, _now()));
     }
 
     /// <inheritdoc />
@@ -432,7 +484,7 @@ public sealed class WebhookSink : IPresenceSink
         ArgumentNullException.ThrowIfNull(e);
         if (!Stopped)
         {
-            _service.Offer(new PendingEvent(WebhookId, WebhookService.NewEventId(), e.Type, null, JsonSerializer.Deserialize<JsonElement>(e.Json), _service.Now));
+            _offer(new PendingEvent(WebhookId, WebhookService.NewEventId(), e.Type, null, JsonSerializer.Deserialize<JsonElement>(e.Json), _now()));
         }
     }
 }
