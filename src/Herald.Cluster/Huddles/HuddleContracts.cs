@@ -121,6 +121,13 @@ public interface IHuddleGrain : IGrainWithStringKey
     /// <summary>The huddle as <paramref name="viewerId"/> may see it; null unless they are its requester or an invitee.</summary>
     [Alias("Get")]
     Task<HuddleView?> Get(string viewerId);
+
+    /// <summary>
+    /// Announces the expiry now if it is due and was not yet announced. Returns true when the huddle is closed
+    /// (expired and announced, or it does not exist), false while it is still open.
+    /// </summary>
+    [Alias("Wake")]
+    Task<bool> Wake();
 }
 
 /// <summary>The durable state of a huddle.</summary>

@@ -63,6 +63,8 @@ public sealed partial class HuddleGrain : Grain, IHuddleGrain
             CreatedAt = now,
             ExpiresAt = huddle.ExpiresAt,
         };
+        // Listed first: a huddle whose grain is not active when it expires is found by the sweep.
+        await GrainFactory.GetGrain<IOpenHuddlesGrain>(OpenHuddlesGrain.Key).Register(Id, huddle.ExpiresAt);
         await _state.WriteStateAsync();
         ScheduleExpiry();
         await Send(S.Invitees.Select(i => Event(i.UserId, HuddleEvents.Invited)).ToList());
@@ -164,6 +166,21 @@ public sealed partial class HuddleGrain : Grain, IHuddleGrain
     /// <summary>An event for one person, carrying the huddle as that person may see it.</summary>
     private UserEvent Event(string userId, string type) =>
         new(userId, type, JsonSerializer.Serialize(new { type, huddle = ViewFor(userId).Body }, EventJson));
+
+    /// <inheritdoc />
+    public async Task<bool> Wake()
+    {
+        if (!Exists || S.ExpiryAnnounced)
+        {
+            return true;
+        }
+        if (_time.GetUtcNow() < S.ExpiresAt)
+        {
+            return false;
+        }
+        await AnnounceExpiry();
+        return true;
+    }
 
     private void ScheduleExpiry()
     {

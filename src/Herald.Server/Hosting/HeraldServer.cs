@@ -67,6 +67,7 @@ public static class HeraldServer
         builder.Services.AddHeraldXmpp(dataDirectory); // Herald:Xmpp (port 5222 by default; 0 disables)
         Herald.Server.Webhooks.WebhookSetup.AddHeraldWebhooks(builder.Services);
         Herald.Server.Calendars.CalendarSetup.AddHeraldCalendars(builder.Services);
+        builder.Services.AddHostedService<HuddleExpirySweeper>();
         if (options.Demo)
         {
             builder.Services.AddHostedService<DemoSeeder>();

@@ -194,6 +194,42 @@ public sealed class HuddleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await mgr.GetAsync("/api/v1/huddles/0123456789abcdef0123456789abcdef")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_huddle_still_expires_and_says_so_when_the_server_restarted_while_it_was_open()
+    {
+        await SetTheScene();
+        string id;
+        using (var mgrClient = As("mgr"))
+        {
+            var post = await mgrClient.PostAsJsonAsync("/api/v1/huddles", new { userIds = new[] { "ann" }, topic = "After the restart", forMinutes = 10 });
+            Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+            id = (await post.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        }
+
+        // Nothing touches the huddle after the restart: only the sweep of open huddles can find it.
+        await _server.RestartAsync();
+        await using var mgr = await SignalRHuddleListener.Connect(_server, _tokens["mgr"], "mgr");
+        await using var ann = await SignalRHuddleListener.Connect(_server, _tokens["ann"], "ann");
+
+        // Fake time moves a minute per round (the sweep runs every minute) until both were told.
+        for (var i = 0; i < 40 && (mgr.Last("huddle.expired") is null || ann.Last("huddle.expired") is null); i++)
+        {
+            _server.Time.Advance(TimeSpan.FromMinutes(1));
+            var until = DateTime.UtcNow.AddMilliseconds(300);
+            while (DateTime.UtcNow < until && (mgr.Last("huddle.expired") is null || ann.Last("huddle.expired") is null))
+            {
+                await Task.Delay(20);
+            }
+        }
+        foreach (var (who, listener) in new (string, IHuddleListener)[] { ("mgr", mgr), ("ann", ann) })
+        {
+            var expired = listener.Last("huddle.expired");
+            Assert.True(expired is not null, $"{who} is told of the expiry after the restart");
+            Assert.Equal(id, expired.Value.GetProperty("huddle").GetProperty("id").GetString());
+            Assert.Single(listener.OfType("huddle.expired"));
+        }
+    }
+
     [Theory]
     [InlineData("both", "team")]
     [InlineData("neither", "team")]
