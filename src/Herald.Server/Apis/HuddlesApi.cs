@@ -129,8 +129,18 @@ public static class HuddlesApi
         var requester = await directory.GetPerson(me, ct);
         var huddleId = Guid.NewGuid().ToString("N");
         var expiresAt = time.GetUtcNow().AddMinutes(body.ForMinutes ?? DefaultMinutes);
-        var created = await grains.GetGrain<IHuddleGrain>(huddleId).Create(new NewHuddle(
-            new HuddlePerson(me, requester?.DisplayName ?? me), topic!, invitees, skipped, minAccepts, expiresAt));
+        HuddleRequesterView created;
+        try
+        {
+            created = await grains.GetGrain<IHuddleGrain>(huddleId).Create(new NewHuddle(
+                new HuddlePerson(me, requester?.DisplayName ?? me), topic!, invitees, skipped, minAccepts, expiresAt));
+        }
+        catch (InvalidOperationException)
+        {
+            // The organization-wide limit of open huddles (OpenHuddlesGrain.MaxOpen) is reached.
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Too many open huddles",
+                detail: $"At most {OpenHuddlesGrain.MaxOpen} huddles may be open at once; try again when some have expired.");
+        }
         return Results.Created($"/api/v1/huddles/{huddleId}", created);
     }
 
