@@ -4,14 +4,21 @@ using System.Net.Sockets;
 
 namespace Herald.Server.Tests.Infrastructure;
 
-/// <summary>The real server as a separate OS process (for kill -9 tests).</summary>
+/// <summary>
+/// The real server as a separate OS process (for kill -9 tests), on a free port picked once, so that it can be
+/// killed and started again at the same address. Also linked into Herald.Web.Tests (the demo server for the browser).
+/// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
+    private readonly string[] _extraArgs;
     private Process? _process;
 
-    public ServerProcess(string dataDirectory)
+    /// <param name="dataDirectory">The server's data directory (created when missing).</param>
+    /// <param name="extraArgs">More command-line arguments, e.g. <c>--demo</c>.</param>
+    public ServerProcess(string dataDirectory, params string[] extraArgs)
     {
         DataDirectory = dataDirectory;
+        _extraArgs = extraArgs;
         Port = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}");
     }
@@ -38,7 +45,7 @@ public sealed class ServerProcess : IAsyncDisposable
             "--Herald:Bootstrap:AdminPassword=" + HeraldTestServer.AdminPassword, "--Herald:Auth:PasswordIterations=4096",
             "--Herald:Xmpp:Port=0",
             "--Logging:LogLevel:Default=Warning",
-        })
+        }.Concat(_extraArgs))
         {
             psi.ArgumentList.Add(a);
         }
