@@ -53,6 +53,11 @@ public sealed class ScreenshotAndAccessibilityTests(Browsers browsers, DemoSite 
             await Pages.Go(p, "Ask the available", "Ask the available");
             await Expect(p.Locator("li.person[data-user='ben']")).ToBeVisibleAsync();
         }),
+        new("integrations", "anna", async p =>
+        {
+            await Pages.Go(p, "Integrations", "Integrations");
+            await Expect(p.GetByLabel("Name", new() { Exact = true })).ToBeVisibleAsync();
+        }),
         new("admin", "admin", async p =>
         {
             await Pages.Go(p, "Admin", "Admin");

@@ -10,9 +10,10 @@ const pages = {
   status: () => import('./pages/status.js'),
   privacy: () => import('./pages/privacy.js'),
   ask: () => import('./pages/ask.js'),
+  integrations: () => import('./pages/integrations.js'),
   admin: () => import('./pages/admin.js'),
 };
-const titles = { board: 'Board', status: 'My status', privacy: 'Privacy center', ask: 'Ask the available', admin: 'Admin', signin: 'Sign in' };
+const titles = { board: 'Board', status: 'My status', privacy: 'Privacy center', ask: 'Ask the available', integrations: 'Integrations', admin: 'Admin', signin: 'Sign in' };
 
 const main = document.getElementById('main');
 let cleanup = null;
@@ -184,8 +185,8 @@ function renderChip() {
 }
 live.onPresence(v => { if (v.userId === session.get()?.userId) renderChip(); });
 
-// ---- keyboard shortcuts: "/" search, "g" then b/s/p/a/m to go to a page; can be turned off
-const goKeys = { b: 'board', s: 'status', p: 'privacy', a: 'ask', m: 'admin' };
+// ---- keyboard shortcuts: "/" search, "g" then b/s/p/a/i/m to go to a page; can be turned off
+const goKeys = { b: 'board', s: 'status', p: 'privacy', a: 'ask', i: 'integrations', m: 'admin' };
 let gPending = false;
 window.addEventListener('keydown', (e) => {
   if (localStorage.getItem('herald.shortcuts') === 'off' || e.ctrlKey || e.metaKey || e.altKey) return;
