@@ -43,6 +43,7 @@ public sealed partial class XmppGateway : BackgroundService
         Directory = directory;
         Logger = logger;
         Time = time ?? TimeProvider.System;
+        Caps = new CapsCache(Options.CapsCacheSize);
         Limits = new ParserLimits
         {
             MaxStanzaBytes = Options.MaxStanzaBytes,
@@ -61,6 +62,12 @@ public sealed partial class XmppGateway : BackgroundService
     internal ILogger Logger { get; }
     internal TimeProvider Time { get; }
     internal ParserLimits Limits { get; }
+
+    /// <summary>Verified XEP-0115 capabilities (ver → features), shared by all sessions of this process.</summary>
+    public CapsCache Caps { get; }
+
+    /// <summary>Caps queries in flight, so that sessions seeing the same unknown ver at once ask only one client.</summary>
+    internal ConcurrentDictionary<string, Task<IReadOnlySet<string>?>> CapsInFlight { get; } = new(StringComparer.Ordinal);
     internal DateTimeOffset StartedAt { get; private set; }
     internal byte[] DecoySecret => _decoySecret;
     internal X509Certificate2 Certificate => _certificate ??= XmppCertificate.Load(Options, Data.Path, Time);

@@ -51,6 +51,7 @@ internal sealed partial class XmppSession
             }
             if (type is "result" or "error")
             {
+                AnswerToOwnQuery(iq, to);
                 return;
             }
             var name = payload!.Name;
@@ -81,6 +82,10 @@ internal sealed partial class XmppSession
             else if (name == LastNs + "query" && type == "get")
             {
                 await LastActivity(iq, to);
+            }
+            else if (name == Ns.PubSub + "pubsub" && !string.Equals(to, Domain, StringComparison.OrdinalIgnoreCase))
+            {
+                await PepRequest(iq, type, payload);
             }
             else if (name.Namespace == BlockingNs && (IsServer(to) || IsSelfBare(to)))
             {
@@ -119,8 +124,13 @@ internal sealed partial class XmppSession
         {
             // The account itself (XEP-0030 section 3.2 on behalf of a bare JID).
             query.Add(new XElement(DiscoInfo + "identity", new XAttribute("category", "account"), new XAttribute("type", "registered")));
-            query.Add(new XElement(DiscoInfo + "feature", new XAttribute("var", DiscoInfo.NamespaceName)));
-            query.Add(new XElement(DiscoInfo + "feature", new XAttribute("var", LastNs.NamespaceName)));
+            // XEP-0163: the account is a PEP service (geoloc and activity nodes only, see PepRequest).
+            query.Add(new XElement(DiscoInfo + "identity", new XAttribute("category", "pubsub"), new XAttribute("type", "pep")));
+            foreach (var f in new[] { DiscoInfo.NamespaceName, LastNs.NamespaceName, Ns.PubSub.NamespaceName, Ns.PubSub.NamespaceName + "#publish",
+                Ns.PubSub.NamespaceName + "#retrieve-items", Ns.PubSub.NamespaceName + "#publish-options" })
+            {
+                query.Add(new XElement(DiscoInfo + "feature", new XAttribute("var", f)));
+            }
         }
         else
         {
@@ -491,9 +501,13 @@ internal sealed partial class XmppSession
         {
             idleSince = parsed <= _gw.Time.GetUtcNow() ? parsed : _gw.Time.GetUtcNow();
         }
-        _caps = p.Element(Ns.Caps + "c") is { } c ? new XElement(c) : _caps;
+        if (p.Element(Ns.Caps + "c") is { } c)
+        {
+            _caps = new XElement(c);
+            OnCaps(c);
+        }
         var capabilities = new List<string> { "chat" };
-        _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), null, idleSince, capabilities, null, _gw.Options.ResourceLease);
+        _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), _pepActivity, idleSince, capabilities, _pepLocation, _gw.Options.ResourceLease);
         var person = _gw.Person(UserId);
         await person.PutDevice(_report);
         await ApplyNote(person, status);
@@ -553,6 +567,7 @@ internal sealed partial class XmppSession
         {
             _shownAvailable.Clear();
         }
+        _pepSent.Clear();
     }
 
     /// <summary>Renews the device lease of an available resource (called by the gateway's keeper).</summary>

@@ -743,8 +743,9 @@ internal sealed partial class XmppSession : IPresenceSink
                 {
                     sb.Append(s.ToString(SaveOptions.DisableFormatting));
                 }
-                if (_available && !_inactive && _views.Count > 0)
+                if (_available && !_inactive && (_views.Count > 0 || _pepResync))
                 {
+                    AppendPepResync(sb);
                     foreach (var view in _views.TakeAll())
                     {
                         lock (_shownAvailable)
@@ -760,6 +761,7 @@ internal sealed partial class XmppSession : IPresenceSink
                         }
                         }
                         sb.Append(XmppRendering.Presence(view, Domain, FullJid).ToString(SaveOptions.DisableFormatting));
+                        AppendPep(sb, view);
                     }
                 }
                 if (sb.Length > 0)
@@ -842,9 +844,10 @@ internal sealed partial class XmppSession : IPresenceSink
 
     private string FullJidOrBare() => _bound ? FullJid : BareJid;
 
-    private Task SendIqError(XElement request, string type, string condition, string? text = null) => Send(StanzaError(request, type, condition, text));
+    private Task SendIqError(XElement request, string type, string condition, string? text = null, XElement? appError = null) =>
+        Send(StanzaError(request, type, condition, text, appError));
 
-    private XElement StanzaError(XElement request, string type, string condition, string? text)
+    private XElement StanzaError(XElement request, string type, string condition, string? text, XElement? appError = null)
     {
         var reply = new XElement(request.Name, new XAttribute("type", "error"));
         if ((string?)request.Attribute("id") is { } id)
@@ -857,6 +860,10 @@ internal sealed partial class XmppSession : IPresenceSink
         if (text is not null)
         {
             error.Add(new XElement(Ns.Stanzas + "text", text));
+        }
+        if (appError is not null)
+        {
+            error.Add(appError);
         }
         reply.Add(error);
         return reply;
