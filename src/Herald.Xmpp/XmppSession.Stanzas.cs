@@ -506,6 +506,7 @@ internal sealed partial class XmppSession
             _caps = new XElement(c);
             OnCaps(c);
         }
+        await RegisterRoute(available: true);
         var capabilities = new List<string> { "chat" };
         _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), _pepActivity, idleSince, capabilities, _pepLocation, _gw.Options.ResourceLease);
         var person = _gw.Person(UserId);
@@ -557,6 +558,7 @@ internal sealed partial class XmppSession
 
     private async Task Unavailable()
     {
+        await RegisterRoute(available: false); // first: once the device is gone, nothing is routed here any more
         if (_report is not null)
         {
             await _gw.Person(UserId).RemoveDevice(DeviceId);
@@ -570,9 +572,35 @@ internal sealed partial class XmppSession
         _pepSent.Clear();
     }
 
-    /// <summary>Renews the device lease of an available resource (called by the gateway's keeper).</summary>
+    /// <summary>Registers this resource (available or not, priority) with the person's router grain; renewals re-send it.</summary>
+    private async Task RegisterRoute(bool available, bool renew = false)
+    {
+        var state = (available, _priority);
+        if (!renew && _routeState == state)
+        {
+            return;
+        }
+        _routeState = state;
+        await _gw.Router(UserId).Register(new Herald.Cluster.Xmpp.XmppResource(Resource, _priority, available, _gw.NodeId), _gw.NodeRef, _gw.Options.ResourceLease);
+    }
+
+    private (bool Available, int Priority)? _routeState;
+
+    /// <summary>Renews the device lease of an available resource and its route (called by the gateway's keeper).</summary>
     public async Task RenewLease()
     {
+        if (!_bound || _ending)
+        {
+            return;
+        }
+        try
+        {
+            await RegisterRoute(_available, renew: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogEndFailed(_gw.Logger, ex, UserId);
+        }
         if (_report is not { } report || _ending)
         {
             return;
@@ -606,6 +634,12 @@ internal sealed partial class XmppSession
             var c = new XElement(copy);
             c.SetAttributeValue("to", s.FullJid);
             s.Enqueue(c);
+        }
+        foreach (var r in (await RemoteResources(target)).Where(r => resource is null || r.Resource == resource))
+        {
+            var c = new XElement(copy);
+            c.SetAttributeValue("to", $"{target}@{Domain}/{r.Resource}");
+            await _gw.Router(target).Deliver(r.Resource, c.ToString(SaveOptions.DisableFormatting));
         }
     }
 
@@ -717,7 +751,9 @@ internal sealed partial class XmppSession
         }
         var resource = ParseJid(to)!.Value.Resource;
         var blocked = target != UserId && await Blocks(target, UserId);
-        var candidates = blocked ? [] : _gw.SessionsOf(target).Where(s => s != this && s.Available).ToList();
+        // Candidates: available resources here and, through the person's router grain, on other server processes.
+        var candidates = blocked ? [] : _gw.SessionsOf(target).Where(s => s != this && s.Available)
+            .Select(s => new Target(s.Resource, s.Priority, s)).Concat((await RemoteResources(target)).Select(r => new Target(r.Resource, r.Priority, null))).ToList();
         var targets = resource is not null
             ? candidates.Where(s => s.Resource == resource).ToList()
             : candidates.Where(s => s.Priority >= 0).ToList();
@@ -725,7 +761,18 @@ internal sealed partial class XmppSession
         {
             targets = [.. candidates.Where(s => s.Priority >= 0)]; // RFC 6121 8.5.3.2.1: fall back to the bare JID
         }
-        if (targets.Count == 0)
+        var delivered = 0;
+        foreach (var t in targets)
+        {
+            var copy = new XElement(m);
+            copy.SetAttributeValue("from", FullJid); // only ever the sender's own authenticated JID
+            copy.SetAttributeValue("to", $"{target}@{Domain}/{t.Resource}");
+            if (await DeliverTo(target, t, copy))
+            {
+                delivered++;
+            }
+        }
+        if (delivered == 0)
         {
             if (type is "headline" or "groupchat")
             {
@@ -739,16 +786,18 @@ internal sealed partial class XmppSession
                 error.Add(XmppRendering.Presence(view, Domain).Element(Ns.Herald + "herald"));
             }
             await Send(error);
-            return;
-        }
-        foreach (var s in targets)
-        {
-            var copy = new XElement(m);
-            copy.SetAttributeValue("from", FullJid);
-            copy.SetAttributeValue("to", s.FullJid);
-            s.Enqueue(copy);
         }
     }
+
+    /// <summary>A resource to deliver to: a local session, or (Local null) one on another server process.</summary>
+    private sealed record Target(string Resource, int Priority, XmppSession? Local);
+
+    /// <summary>The available resources of a person on other server processes (cluster mode).</summary>
+    private async Task<IReadOnlyList<Herald.Cluster.Xmpp.XmppResource>> RemoteResources(string userId) =>
+        [.. (await _gw.Router(userId).Resources()).Where(r => r.NodeId != _gw.NodeId && r.Available)];
+
+    private async Task<bool> DeliverTo(string userId, Target t, XElement stanza) =>
+        t.Local is { } s ? s.Enqueue(stanza) : await _gw.Router(userId).Deliver(t.Resource, stanza.ToString(SaveOptions.DisableFormatting));
 
     /// <summary>"anna is DoNotDisturb: in a meeting" — only what the view discloses.</summary>
     internal static string StatusText(string userId, PresenceView? view)
@@ -775,16 +824,14 @@ internal sealed partial class XmppSession
         var resource = ParseJid(to)!.Value.Resource;
         var session = _gw.SessionsOf(target).FirstOrDefault(s => s.Resource == resource);
         var type = (string?)stanza.Attribute("type");
-        if (session is null || (target != UserId && await Blocks(target, UserId)))
-        {
-            if (type is "get" or "set")
-            {
-                await SendIqError(stanza, "cancel", "service-unavailable");
-            }
-            return;
-        }
         var copy = new XElement(stanza);
         copy.SetAttributeValue("from", FullJid);
-        session.Enqueue(copy);
+        // Here, or through the person's router grain on another server process.
+        var delivered = !(target != UserId && await Blocks(target, UserId))
+            && (session is not null ? session.Enqueue(copy) : await _gw.Router(target).Deliver(resource!, copy.ToString(SaveOptions.DisableFormatting)));
+        if (!delivered && type is "get" or "set")
+        {
+            await SendIqError(stanza, "cancel", "service-unavailable");
+        }
     }
 }

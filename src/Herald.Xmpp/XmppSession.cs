@@ -242,6 +242,17 @@ internal sealed partial class XmppSession : IPresenceSink
         }
         _gw.Unregister(this);
         _gw.Hub.Detach(this);
+        if (!_gw.SessionsOf(UserId).Any(s => s.Resource == Resource))
+        {
+            try
+            {
+                await _gw.Router(UserId).Unregister(Resource, _gw.NodeId);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogEndFailed(_gw.Logger, ex, UserId); // the entry's lease runs out by itself
+            }
+        }
         foreach (var id in _watching.Keys)
         {
             _gw.Hub.Unwatch(this, id);
@@ -609,6 +620,7 @@ internal sealed partial class XmppSession : IPresenceSink
             _ = old.Replaced();
         }
         _bound = true;
+        await RegisterRoute(available: false);
         await _gw.Hub.Attach(this);
         await SendIq(iq, new XElement(BindNs + "bind", new XElement(BindNs + "jid", FullJid)));
         // Watch the roster now; presence is written only after the client's initial presence.
