@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using Herald.Cluster.Directory;
 using Herald.Cluster.Fanout;
 using Herald.Cluster.Presence;
+using Herald.Cluster.Xmpp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,6 +44,7 @@ public sealed partial class XmppGateway : BackgroundService
         Directory = directory;
         Logger = logger;
         Time = time ?? TimeProvider.System;
+        Caps = new CapsCache(Options.CapsCacheSize);
         Limits = new ParserLimits
         {
             MaxStanzaBytes = Options.MaxStanzaBytes,
@@ -61,6 +63,12 @@ public sealed partial class XmppGateway : BackgroundService
     internal ILogger Logger { get; }
     internal TimeProvider Time { get; }
     internal ParserLimits Limits { get; }
+
+    /// <summary>Verified XEP-0115 capabilities (ver → features), shared by all sessions of this process.</summary>
+    public CapsCache Caps { get; }
+
+    /// <summary>Caps queries in flight, so that sessions seeing the same unknown ver at once ask only one client.</summary>
+    internal ConcurrentDictionary<string, Task<IReadOnlySet<string>?>> CapsInFlight { get; } = new(StringComparer.Ordinal);
     internal DateTimeOffset StartedAt { get; private set; }
     internal byte[] DecoySecret => _decoySecret;
     internal X509Certificate2 Certificate => _certificate ??= XmppCertificate.Load(Options, Data.Path, Time);
@@ -156,6 +164,16 @@ public sealed partial class XmppGateway : BackgroundService
     /// <inheritdoc />
     public override void Dispose()
     {
+        if (_nodeRef is not null)
+        {
+            try
+            {
+                Grains.DeleteObjectReference<IXmppNodeObserver>(_nodeRef);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or ObjectDisposedException)
+            {
+            }
+        }
         _listener?.Dispose();
         _certificate?.Dispose();
         base.Dispose();
@@ -221,6 +239,52 @@ public sealed partial class XmppGateway : BackgroundService
 
     /// <summary>The person's grain.</summary>
     internal IPersonGrain Person(string userId) => Grains.GetGrain<IPersonGrain>(userId);
+
+    /// <summary>The registry of a person's XMPP resources across all server processes.</summary>
+    internal IXmppRouterGrain Router(string userId) => Grains.GetGrain<IXmppRouterGrain>(userId);
+
+    /// <summary>This process's id in the resource registry.</summary>
+    internal string NodeId { get; } = Guid.NewGuid().ToString("N");
+
+    private IXmppNodeObserver? _nodeRef;
+    private readonly Lock _nodeRefLock = new();
+
+    /// <summary>The Orleans reference other processes deliver stanzas through (created once).</summary>
+    internal IXmppNodeObserver NodeRef
+    {
+        get
+        {
+            lock (_nodeRefLock)
+            {
+                return _nodeRef ??= Grains.CreateObjectReference<IXmppNodeObserver>(new NodeObserver(this));
+            }
+        }
+    }
+
+    /// <summary>A stanza routed here from another process: queue it for the local resource.</summary>
+    internal bool DeliverLocal(string userId, string resource, string stanza)
+    {
+        var session = SessionsOf(userId).FirstOrDefault(s => s.Resource == resource);
+        if (session is null)
+        {
+            return false;
+        }
+        System.Xml.Linq.XElement element;
+        try
+        {
+            element = System.Xml.Linq.XElement.Parse(stanza);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return false;
+        }
+        return session.Enqueue(element);
+    }
+
+    private sealed class NodeObserver(XmppGateway gateway) : IXmppNodeObserver
+    {
+        public Task<bool> Deliver(string userId, string resource, string stanza) => Task.FromResult(gateway.DeliverLocal(userId, resource, stanza));
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "XMPP gateway listening on port {Port} for domain {Domain}")]
     private static partial void LogListening(ILogger logger, int port, string domain);

@@ -65,4 +65,10 @@ public sealed class XmppOptions
 
     /// <summary>Device lease of an XMPP resource; renewed every third of it while the stream lives.</summary>
     public TimeSpan ResourceLease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Most verified XEP-0115 <c>ver</c> strings kept (features of client software); the oldest is dropped when full.</summary>
+    public int CapsCacheSize { get; set; } = 1_024;
+
+    /// <summary>How long the gateway waits for a client's answer to its caps disco#info query.</summary>
+    public TimeSpan CapsQueryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -51,6 +51,7 @@ internal sealed partial class XmppSession
             }
             if (type is "result" or "error")
             {
+                AnswerToOwnQuery(iq, to);
                 return;
             }
             var name = payload!.Name;
@@ -81,6 +82,10 @@ internal sealed partial class XmppSession
             else if (name == LastNs + "query" && type == "get")
             {
                 await LastActivity(iq, to);
+            }
+            else if (name == Ns.PubSub + "pubsub" && !string.Equals(to, Domain, StringComparison.OrdinalIgnoreCase))
+            {
+                await PepRequest(iq, type, payload);
             }
             else if (name.Namespace == BlockingNs && (IsServer(to) || IsSelfBare(to)))
             {
@@ -119,8 +124,13 @@ internal sealed partial class XmppSession
         {
             // The account itself (XEP-0030 section 3.2 on behalf of a bare JID).
             query.Add(new XElement(DiscoInfo + "identity", new XAttribute("category", "account"), new XAttribute("type", "registered")));
-            query.Add(new XElement(DiscoInfo + "feature", new XAttribute("var", DiscoInfo.NamespaceName)));
-            query.Add(new XElement(DiscoInfo + "feature", new XAttribute("var", LastNs.NamespaceName)));
+            // XEP-0163: the account is a PEP service (geoloc and activity nodes only, see PepRequest).
+            query.Add(new XElement(DiscoInfo + "identity", new XAttribute("category", "pubsub"), new XAttribute("type", "pep")));
+            foreach (var f in new[] { DiscoInfo.NamespaceName, LastNs.NamespaceName, Ns.PubSub.NamespaceName, Ns.PubSub.NamespaceName + "#publish",
+                Ns.PubSub.NamespaceName + "#retrieve-items", Ns.PubSub.NamespaceName + "#publish-options" })
+            {
+                query.Add(new XElement(DiscoInfo + "feature", new XAttribute("var", f)));
+            }
         }
         else
         {
@@ -491,9 +501,14 @@ internal sealed partial class XmppSession
         {
             idleSince = parsed <= _gw.Time.GetUtcNow() ? parsed : _gw.Time.GetUtcNow();
         }
-        _caps = p.Element(Ns.Caps + "c") is { } c ? new XElement(c) : _caps;
+        if (p.Element(Ns.Caps + "c") is { } c)
+        {
+            _caps = new XElement(c);
+            OnCaps(c);
+        }
+        await RegisterRoute(available: true);
         var capabilities = new List<string> { "chat" };
-        _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), null, idleSince, capabilities, null, _gw.Options.ResourceLease);
+        _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), _pepActivity, idleSince, capabilities, _pepLocation, _gw.Options.ResourceLease);
         var person = _gw.Person(UserId);
         await person.PutDevice(_report);
         await ApplyNote(person, status);
@@ -543,6 +558,7 @@ internal sealed partial class XmppSession
 
     private async Task Unavailable()
     {
+        await RegisterRoute(available: false); // first: once the device is gone, nothing is routed here any more
         if (_report is not null)
         {
             await _gw.Person(UserId).RemoveDevice(DeviceId);
@@ -553,11 +569,38 @@ internal sealed partial class XmppSession
         {
             _shownAvailable.Clear();
         }
+        _pepSent.Clear();
     }
 
-    /// <summary>Renews the device lease of an available resource (called by the gateway's keeper).</summary>
+    /// <summary>Registers this resource (available or not, priority) with the person's router grain; renewals re-send it.</summary>
+    private async Task RegisterRoute(bool available, bool renew = false)
+    {
+        var state = (available, _priority);
+        if (!renew && _routeState == state)
+        {
+            return;
+        }
+        _routeState = state;
+        await _gw.Router(UserId).Register(new Herald.Cluster.Xmpp.XmppResource(Resource, _priority, available, _gw.NodeId), _gw.NodeRef, _gw.Options.ResourceLease);
+    }
+
+    private (bool Available, int Priority)? _routeState;
+
+    /// <summary>Renews the device lease of an available resource and its route (called by the gateway's keeper).</summary>
     public async Task RenewLease()
     {
+        if (!_bound || _ending)
+        {
+            return;
+        }
+        try
+        {
+            await RegisterRoute(_available, renew: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogEndFailed(_gw.Logger, ex, UserId);
+        }
         if (_report is not { } report || _ending)
         {
             return;
@@ -591,6 +634,12 @@ internal sealed partial class XmppSession
             var c = new XElement(copy);
             c.SetAttributeValue("to", s.FullJid);
             s.Enqueue(c);
+        }
+        foreach (var r in (await RemoteResources(target)).Where(r => resource is null || r.Resource == resource))
+        {
+            var c = new XElement(copy);
+            c.SetAttributeValue("to", $"{target}@{Domain}/{r.Resource}");
+            await _gw.Router(target).Deliver(r.Resource, c.ToString(SaveOptions.DisableFormatting));
         }
     }
 
@@ -702,7 +751,9 @@ internal sealed partial class XmppSession
         }
         var resource = ParseJid(to)!.Value.Resource;
         var blocked = target != UserId && await Blocks(target, UserId);
-        var candidates = blocked ? [] : _gw.SessionsOf(target).Where(s => s != this && s.Available).ToList();
+        // Candidates: available resources here and, through the person's router grain, on other server processes.
+        var candidates = blocked ? [] : _gw.SessionsOf(target).Where(s => s != this && s.Available)
+            .Select(s => new Target(s.Resource, s.Priority, s)).Concat((await RemoteResources(target)).Select(r => new Target(r.Resource, r.Priority, null))).ToList();
         var targets = resource is not null
             ? candidates.Where(s => s.Resource == resource).ToList()
             : candidates.Where(s => s.Priority >= 0).ToList();
@@ -710,7 +761,18 @@ internal sealed partial class XmppSession
         {
             targets = [.. candidates.Where(s => s.Priority >= 0)]; // RFC 6121 8.5.3.2.1: fall back to the bare JID
         }
-        if (targets.Count == 0)
+        var delivered = 0;
+        foreach (var t in targets)
+        {
+            var copy = new XElement(m);
+            copy.SetAttributeValue("from", FullJid); // only ever the sender's own authenticated JID
+            copy.SetAttributeValue("to", $"{target}@{Domain}/{t.Resource}");
+            if (await DeliverTo(target, t, copy))
+            {
+                delivered++;
+            }
+        }
+        if (delivered == 0)
         {
             if (type is "headline" or "groupchat")
             {
@@ -724,16 +786,18 @@ internal sealed partial class XmppSession
                 error.Add(XmppRendering.Presence(view, Domain).Element(Ns.Herald + "herald"));
             }
             await Send(error);
-            return;
-        }
-        foreach (var s in targets)
-        {
-            var copy = new XElement(m);
-            copy.SetAttributeValue("from", FullJid);
-            copy.SetAttributeValue("to", s.FullJid);
-            s.Enqueue(copy);
         }
     }
+
+    /// <summary>A resource to deliver to: a local session, or (Local null) one on another server process.</summary>
+    private sealed record Target(string Resource, int Priority, XmppSession? Local);
+
+    /// <summary>The available resources of a person on other server processes (cluster mode).</summary>
+    private async Task<IReadOnlyList<Herald.Cluster.Xmpp.XmppResource>> RemoteResources(string userId) =>
+        [.. (await _gw.Router(userId).Resources()).Where(r => r.NodeId != _gw.NodeId && r.Available)];
+
+    private async Task<bool> DeliverTo(string userId, Target t, XElement stanza) =>
+        t.Local is { } s ? s.Enqueue(stanza) : await _gw.Router(userId).Deliver(t.Resource, stanza.ToString(SaveOptions.DisableFormatting));
 
     /// <summary>"anna is DoNotDisturb: in a meeting" — only what the view discloses.</summary>
     internal static string StatusText(string userId, PresenceView? view)
@@ -760,16 +824,14 @@ internal sealed partial class XmppSession
         var resource = ParseJid(to)!.Value.Resource;
         var session = _gw.SessionsOf(target).FirstOrDefault(s => s.Resource == resource);
         var type = (string?)stanza.Attribute("type");
-        if (session is null || (target != UserId && await Blocks(target, UserId)))
-        {
-            if (type is "get" or "set")
-            {
-                await SendIqError(stanza, "cancel", "service-unavailable");
-            }
-            return;
-        }
         var copy = new XElement(stanza);
         copy.SetAttributeValue("from", FullJid);
-        session.Enqueue(copy);
+        // Here, or through the person's router grain on another server process.
+        var delivered = !(target != UserId && await Blocks(target, UserId))
+            && (session is not null ? session.Enqueue(copy) : await _gw.Router(target).Deliver(resource!, copy.ToString(SaveOptions.DisableFormatting)));
+        if (!delivered && type is "get" or "set")
+        {
+            await SendIqError(stanza, "cancel", "service-unavailable");
+        }
     }
 }

@@ -242,6 +242,17 @@ internal sealed partial class XmppSession : IPresenceSink
         }
         _gw.Unregister(this);
         _gw.Hub.Detach(this);
+        if (!_gw.SessionsOf(UserId).Any(s => s.Resource == Resource))
+        {
+            try
+            {
+                await _gw.Router(UserId).Unregister(Resource, _gw.NodeId);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogEndFailed(_gw.Logger, ex, UserId); // the entry's lease runs out by itself
+            }
+        }
         foreach (var id in _watching.Keys)
         {
             _gw.Hub.Unwatch(this, id);
@@ -609,6 +620,7 @@ internal sealed partial class XmppSession : IPresenceSink
             _ = old.Replaced();
         }
         _bound = true;
+        await RegisterRoute(available: false);
         await _gw.Hub.Attach(this);
         await SendIq(iq, new XElement(BindNs + "bind", new XElement(BindNs + "jid", FullJid)));
         // Watch the roster now; presence is written only after the client's initial presence.
@@ -743,8 +755,9 @@ internal sealed partial class XmppSession : IPresenceSink
                 {
                     sb.Append(s.ToString(SaveOptions.DisableFormatting));
                 }
-                if (_available && !_inactive && _views.Count > 0)
+                if (_available && !_inactive && (_views.Count > 0 || _pepResync))
                 {
+                    AppendPepResync(sb);
                     foreach (var view in _views.TakeAll())
                     {
                         lock (_shownAvailable)
@@ -760,6 +773,7 @@ internal sealed partial class XmppSession : IPresenceSink
                         }
                         }
                         sb.Append(XmppRendering.Presence(view, Domain, FullJid).ToString(SaveOptions.DisableFormatting));
+                        AppendPep(sb, view);
                     }
                 }
                 if (sb.Length > 0)
@@ -842,9 +856,10 @@ internal sealed partial class XmppSession : IPresenceSink
 
     private string FullJidOrBare() => _bound ? FullJid : BareJid;
 
-    private Task SendIqError(XElement request, string type, string condition, string? text = null) => Send(StanzaError(request, type, condition, text));
+    private Task SendIqError(XElement request, string type, string condition, string? text = null, XElement? appError = null) =>
+        Send(StanzaError(request, type, condition, text, appError));
 
-    private XElement StanzaError(XElement request, string type, string condition, string? text)
+    private XElement StanzaError(XElement request, string type, string condition, string? text, XElement? appError = null)
     {
         var reply = new XElement(request.Name, new XAttribute("type", "error"));
         if ((string?)request.Attribute("id") is { } id)
@@ -857,6 +872,10 @@ internal sealed partial class XmppSession : IPresenceSink
         if (text is not null)
         {
             error.Add(new XElement(Ns.Stanzas + "text", text));
+        }
+        if (appError is not null)
+        {
+            error.Add(appError);
         }
         reply.Add(error);
         return reply;

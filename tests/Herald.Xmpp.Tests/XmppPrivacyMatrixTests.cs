@@ -91,9 +91,19 @@ public sealed class XmppPrivacyMatrixTests : IAsyncLifetime
             context == PrivacyContext.OffHours, context == PrivacyContext.DayOff, null);
         var state = new PresentityState(profile, presence, own.Sequence);
 
+        // Every watcher's client advertises geoloc+notify and activity+notify (a verified ver, put in the cache here so
+        // that no disco round trip is needed), so location and activity come as PEP notifications.
+        var caps = new System.Xml.Linq.XElement(Caps.DiscoInfo + "query",
+            new System.Xml.Linq.XElement(Caps.DiscoInfo + "identity", new System.Xml.Linq.XAttribute("category", "client"), new System.Xml.Linq.XAttribute("type", "pc")),
+            new[] { "http://jabber.org/protocol/geoloc+notify", "http://jabber.org/protocol/activity+notify" }
+                .Select(f => new System.Xml.Linq.XElement(Caps.DiscoInfo + "feature", new System.Xml.Linq.XAttribute("var", f))));
+        var ver = Caps.Ver(caps, "sha-1")!;
+        Server.Services.GetRequiredService<XmppGateway>().Caps.Add("sha-1", ver, new HashSet<string>(["http://jabber.org/protocol/geoloc+notify", "http://jabber.org/protocol/activity+notify"]));
+        var presenceWithCaps = $"<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://test.example/matrix' ver='{ver}'/></presence>";
+
         await using var mallory = await RawXmpp.Connect(_xmpp.Port);
         await mallory.Login("mallory", "pw-mallory-123");
-        await mallory.Send("<presence/>");
+        await mallory.Send(presenceWithCaps);
         foreach (var (tier, watcher) in Watchers)
         {
             using var c = Server.Client(_tokens[watcher]);
@@ -102,11 +112,14 @@ public sealed class XmppPrivacyMatrixTests : IAsyncLifetime
 
             await using var raw = await RawXmpp.Connect(_xmpp.Port);
             await raw.Login(watcher, $"pw-{watcher}-123");
-            await raw.Send("<presence/>");
+            await raw.Send(presenceWithCaps);
             var expected = XmppRendering.Presence(view, "localhost", $"{watcher}@localhost/raw");
             if (expected.Attribute("type")?.Value == "unavailable")
             {
-                continue; // nothing to see: no presence is sent for someone never shown available
+                await raw.Send("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+                await raw.ReadUntil("id=\"sync\"");
+                Assert.DoesNotContain("pubsub#event", raw.Received, StringComparison.Ordinal);
+                continue; // nothing to see: no presence is sent for someone never shown available, and no PEP
             }
             var marker = $"seq=\"{view.Sequence}\"";
             var received = await raw.ReadUntil(marker);
@@ -119,6 +132,25 @@ public sealed class XmppPrivacyMatrixTests : IAsyncLifetime
             var end = received.IndexOf("</presence>", at, StringComparison.Ordinal) + "</presence>".Length;
             var stanza = XElement.Parse(received[begin..end]);
             Assert.True(XNode.DeepEquals(XElement.Parse(expected.ToString(SaveOptions.DisableFormatting)), stanza), $"{tier}/{context}:\nexpected {expected}\nreceived {stanza}");
+
+            // PEP: exactly the view's location (at its precision) and activity; no notification for what is not disclosed.
+            await raw.Send("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+            var all = await raw.ReadUntil("id=\"sync\"");
+            foreach (var (node, element) in new[] { (XmppRendering.GeolocNode, "geoloc"), (XmppRendering.ActivityNode, "activity") })
+            {
+                var payload = XmppRendering.PepPayload(view, node);
+                var at2 = all.IndexOf($"<items node=\"{node}\"", StringComparison.Ordinal);
+                if (payload is null)
+                {
+                    Assert.True(at2 < 0, $"{tier}/{context}: no {element} expected, received {all}");
+                    continue;
+                }
+                Assert.True(at2 >= 0, $"{tier}/{context}: {element} expected, received {all}");
+                var from = all.IndexOf($"<{element} ", at2, StringComparison.Ordinal);
+                var to = all.IndexOf($"</{element}>", from, StringComparison.Ordinal) + element.Length + 3;
+                var got = XElement.Parse(all[from..to]);
+                Assert.True(XNode.DeepEquals(XElement.Parse(payload.ToString(SaveOptions.DisableFormatting)), got), $"{tier}/{context}:\nexpected {payload}\nreceived {got}");
+            }
         }
 
         // The polite-blocked watcher: after the others got theirs, nothing about ada ever reached mallory.

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """A small slixmpp client driven line by line, for Herald's interop tests.
 
-usage: slix_client.py JID PASSWORD HOST PORT MECHANISM [--no-tls]
+usage: slix_client.py JID PASSWORD HOST PORT MECHANISM [--no-tls] [--pep]
+
+--pep loads XEP-0115 caps, XEP-0163 PEP, XEP-0080 geoloc and XEP-0108 activity (the caps then advertise
+geoloc+notify and activity+notify) and enables the geoloc/activity commands and events.
 
 stdin commands (one per line):
   subscribe JID | approve JID | deny JID | unsubscribe JID
@@ -9,6 +12,9 @@ stdin commands (one per line):
   unavailable
   message JID BODY...
   roster
+  geoloc KEY=VALUE...           (--pep: publish a location, e.g. country=DE locality=Berlin lat=52.5 lon=13.4)
+  geolocstop | activitystop     (--pep: publish the empty element)
+  activity GENERAL SPECIFIC [TEXT...]  (--pep: publish an activity)
   quit
 stdout events (one per line, flushed):
   ready | failed REASON
@@ -16,6 +22,9 @@ stdout events (one per line, flushed):
   subscribe FROM | subscribed FROM | unsubscribed FROM
   message FROM TYPE BODY                (TYPE error: BODY is the error text)
   roster JID SUBSCRIPTION ASK
+  geoloc FROM KEY=VALUE...              (--pep: a notification; '-' for the empty geoloc)
+  activity FROM GENERAL/SPECIFIC TEXT   (--pep: a notification; '-' for the empty activity)
+  published NODE | publisherror NODE CONDITION TEXT
   rosterpush JID SUBSCRIPTION ASK
   closed
 The script exits by itself after 120 seconds at the latest.
@@ -27,6 +36,7 @@ import sys
 import threading
 
 import slixmpp
+import slixmpp.exceptions
 
 
 def out(*parts):
@@ -34,10 +44,16 @@ def out(*parts):
 
 
 class Client(slixmpp.ClientXMPP):
-    def __init__(self, jid, password, mechanism):
+    def __init__(self, jid, password, mechanism, pep=False):
         super().__init__(jid, password)
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0199")
+        self.pep = pep
+        if pep:
+            for plugin in ("xep_0115", "xep_0060", "xep_0163", "xep_0080", "xep_0108"):
+                self.register_plugin(plugin)
+            self.add_event_handler("user_location_publish", self.on_geoloc)
+            self.add_event_handler("user_activity_publish", self.on_activity)
         self["feature_mechanisms"].use_mech = mechanism
         self["feature_mechanisms"].unencrypted_plain = True
         self["feature_mechanisms"].unencrypted_scram = True
@@ -78,6 +94,23 @@ class Client(slixmpp.ClientXMPP):
         else:
             out("message", m["from"].bare, m["type"], m["body"].replace("\n", " "))
 
+    def on_geoloc(self, msg):
+        geo = msg["pubsub_event"]["items"]["item"]["geoloc"]
+        fields = sorted("%s=%s" % (child.tag.split("}")[-1], (child.text or "").replace(" ", "_")) for child in geo.xml)
+        out("geoloc", msg["from"].bare, " ".join(fields) or "-")
+
+    def on_activity(self, msg):
+        act = msg["pubsub_event"]["items"]["item"]["activity"]
+        general, specific = act["value"]
+        out("activity", msg["from"].bare, ("%s/%s" % (general, specific or "-")) if general else "-", act["text"] or "-")
+
+    async def publish(self, node, future):
+        try:
+            await future
+            out("published", node)
+        except slixmpp.exceptions.IqError as e:
+            out("publisherror", node, e.iq["error"]["condition"], (e.iq["error"]["text"] or "").replace("\n", " "))
+
     def on_roster_push(self, iq):
         for jid, item in iq["roster"]["items"].items():
             out("rosterpush", jid, item["subscription"], "subscribe" if item["ask"] else "-")
@@ -107,6 +140,18 @@ class Client(slixmpp.ClientXMPP):
                 item = roster[jid]
                 out("roster", jid, item["subscription"], "subscribe" if item["pending_out"] else "-")
             out("rosterdone")
+        elif cmd == "geoloc":
+            values = {}
+            for a in args:
+                k, v = a.split("=", 1)
+                values[k] = float(v) if k in ("lat", "lon") else v
+            await self.publish("geoloc", self["xep_0080"].publish_location(**values))
+        elif cmd == "geolocstop":
+            await self.publish("geoloc", self["xep_0080"].stop())
+        elif cmd == "activity":
+            await self.publish("activity", self["xep_0108"].publish_activity(args[0], args[1], " ".join(args[2:]) or None))
+        elif cmd == "activitystop":
+            await self.publish("activity", self["xep_0108"].stop())
         elif cmd == "quit":
             self.disconnect()
         out("ok", cmd)
@@ -118,7 +163,7 @@ def main():
     no_tls = "--no-tls" in sys.argv
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    client = Client(jid, password, mechanism)
+    client = Client(jid, password, mechanism, pep="--pep" in sys.argv)
     if no_tls:
         client["feature_starttls"]  # loaded; we simply do not require TLS
         client.force_starttls = False
