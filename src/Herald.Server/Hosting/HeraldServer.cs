@@ -61,6 +61,7 @@ public static class HeraldServer
         builder.Services.AddSingleton<PeopleWriter>();
         builder.Services.AddSingleton<PhoneNumbers>();
         builder.Services.AddSingleton<PresencePump>();
+        builder.Services.AddSingleton<LiveRateLimiter>();
         builder.Services.AddSingleton<DeviceLeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
         builder.Services.AddHostedService<BootstrapAdmin>();
