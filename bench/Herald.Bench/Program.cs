@@ -47,7 +47,7 @@ public static class Program
           --think T,T,…   fan-out steps by think time: N/T updates/s            (60,20,10,5,2)
           --steps D,D,…   fan-out steps by offered deliveries/s (overrides --think)
           --step-seconds S   length of each step; --drain S  most wait for stragglers (10; 10)
-          --warmup S      unmeasured fan-out at the first step's rate before the steps (0; run-all.sh: 30)
+          --warmup S      unmeasured fan-out at the first step's rate before the steps (0; run-all.sh: 60)
           --stop-after K  stop after K steps in a row that miss ≥99.9 %, no errors, p99 ≤ 100 ms (2)
           --server-pid PID   read the server's CPU time and RSS from /proc      (0 = not measured)
           --max-seconds S    bound of the whole run                             (900)

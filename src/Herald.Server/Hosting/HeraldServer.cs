@@ -55,7 +55,8 @@ public static class HeraldServer
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new StrictEnumConverter()))
-            .AddMessagePackProtocol(); // binary hub protocol alongside JSON: clients choose at handshake
+            // binary hub protocol alongside JSON: clients choose at handshake; each view instance is encoded once (SharedViewBytes)
+            .AddMessagePackProtocol(o => o.SerializerOptions = SharedViewBytes.Options(o.SerializerOptions));
         builder.Services.AddSingleton<LiveConnections>();
         builder.Services.AddSingleton<PresenceReader>();
         builder.Services.AddSingleton<PeopleWriter>();
