@@ -3,7 +3,8 @@
 # Herald native (SignalR MessagePack and JSON), Herald XMPP (when the gateway is built in), Prosody, ejabberd.
 # Results (one JSON line per run, with per-step figures) go to $OUT (default bench-results/pres2c-<date>.jsonl);
 # progress and tables to stderr/stdout. Usage: bench/servers/run-all.sh [generator options]
-# Default options: N = 1000, R = 20, logins at 200/s, steps of 5 s from 2,000 to 80,000 offered deliveries/s.
+# Default options: N = 1000, R = 20, logins at 200/s, 60 s of unmeasured warm-up at 2,000/s (JIT tiering), then steps
+# of 5 s from 2,000 to 80,000 offered deliveries/s.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -12,7 +13,7 @@ out="${OUT:-$root/bench-results/pres2c-$stamp.jsonl}"
 mkdir -p "$(dirname "$out")"
 opts=("$@")
 if [ ${#opts[@]} -eq 0 ]; then
-  opts=(--users 1000 --roster 20 --login-rate 200 --login-inflight 50 --settle 5
+  opts=(--users 1000 --roster 20 --login-rate 200 --login-inflight 50 --settle 5 --warmup 60
         --steps 2000,5000,10000,20000,40000,80000 --step-seconds 5 --drain 5 --stop-after 1 --max-seconds 600)
 fi
 run() {

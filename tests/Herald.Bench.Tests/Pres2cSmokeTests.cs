@@ -99,4 +99,31 @@ public sealed class Pres2cSmokeTests
         protocol.WriteMessage(CompletionMessage.WithResult("1", new[] { view }), writer);
         Assert.True(writer.WrittenCount > 0);
     }
+
+    [Fact]
+    public void Shared_view_bytes_are_exactly_what_the_MessagePack_hub_protocol_writes()
+    {
+        var view = new PresenceView("u1", Availability.Busy, Activity.InACall, "note", DateTimeOffset.UnixEpoch, new Location(City: "Berlin"),
+            DateTimeOffset.UnixEpoch, 42,
+            [new Herald.Core.Presence.DeviceSummary("d1", DeviceKind.Desktop, Availability.Available, null, false, null, ["chat"])],
+            [new ContactMethod(ContactKind.Email, "a@b.c")],
+            new Herald.Core.Presence.Provenance(Herald.Core.Presence.SourceKind.Device, "d1", DateTimeOffset.UnixEpoch, null, "why"), false);
+        var plain = new MessagePackHubProtocol();
+        var defaults = new Microsoft.AspNetCore.SignalR.MessagePackHubProtocolOptions();
+        var shared = new MessagePackHubProtocol(Microsoft.Extensions.Options.Options.Create(new Microsoft.AspNetCore.SignalR.MessagePackHubProtocolOptions
+        {
+            SerializerOptions = Herald.Server.Live.SharedViewBytes.Options(defaults.SerializerOptions),
+        }));
+        byte[] Write(MessagePackHubProtocol p)
+        {
+            var w = new ArrayBufferWriter<byte>();
+            p.WriteMessage(new InvocationMessage("presence", [new[] { view, view }]), w);
+            p.WriteMessage(CompletionMessage.WithResult("1", view), w);
+            return w.WrittenSpan.ToArray();
+        }
+
+        var expected = Write(plain);
+        Assert.Equal(expected, Write(shared));
+        Assert.Equal(expected, Write(shared)); // the second time from the shared bytes
+    }
 }

@@ -162,6 +162,7 @@ public class LiveEncodingBenchmarks
     private readonly Microsoft.AspNetCore.SignalR.Protocol.MessagePackHubProtocol _msgpack = new();
     private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(4096);
     private Microsoft.AspNetCore.SignalR.Protocol.InvocationMessage _message = null!;
+    private PresenceView _view = null!;
 
     /// <summary>Builds one colleague view and its message.</summary>
     [GlobalSetup]
@@ -169,6 +170,7 @@ public class LiveEncodingBenchmarks
     {
         var view = DisclosurePolicy.Disclose(Samples.State(), DisclosurePolicy.KeyOf(new WatcherRelation("w", false, RelationshipTier.Colleague)));
         _message = new Microsoft.AspNetCore.SignalR.Protocol.InvocationMessage("presence", [new[] { view }]);
+        _view = view;
     }
 
     /// <summary>JSON hub protocol frame.</summary>
@@ -187,6 +189,46 @@ public class LiveEncodingBenchmarks
         _buffer.ResetWrittenCount();
         _msgpack.WriteMessage(_message, _buffer);
         return _buffer.WrittenCount;
+    }
+
+    private readonly Microsoft.AspNetCore.SignalR.Protocol.MessagePackHubProtocol _msgpackShared = new(Microsoft.Extensions.Options.Options.Create(
+        new Microsoft.AspNetCore.SignalR.MessagePackHubProtocolOptions
+        {
+            SerializerOptions = Herald.Server.Live.SharedViewBytes.Options(new Microsoft.AspNetCore.SignalR.MessagePackHubProtocolOptions().SerializerOptions),
+        }));
+
+    /// <summary>
+    /// One update's deliveries over MessagePack as before optimisation session 3: the same colleague view written for 20
+    /// connections (each frame encodes the view again). Divide by 20 for the cost per delivery.
+    /// </summary>
+    [Benchmark]
+    public int SignalRMessagePack20Deliveries()
+    {
+        // A new view instance per update, as the engine makes one per change and disclosure key.
+        var message = new Microsoft.AspNetCore.SignalR.Protocol.InvocationMessage("presence", [new[] { _view with { } }]);
+        var n = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            _buffer.ResetWrittenCount();
+            _msgpack.WriteMessage(message, _buffer);
+            n += _buffer.WrittenCount;
+        }
+        return n;
+    }
+
+    /// <summary>The same 20 deliveries with the server's protocol options (<c>SharedViewBytes</c>: the view encoded once).</summary>
+    [Benchmark]
+    public int SignalRMessagePack20DeliveriesSharedView()
+    {
+        var message = new Microsoft.AspNetCore.SignalR.Protocol.InvocationMessage("presence", [new[] { _view with { } }]);
+        var n = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            _buffer.ResetWrittenCount();
+            _msgpackShared.WriteMessage(message, _buffer);
+            n += _buffer.WrittenCount;
+        }
+        return n;
     }
 
     /// <summary>A stamped XMPP presence stanza to UTF-8.</summary>

@@ -11,7 +11,8 @@ namespace Herald.Bench.Net;
 /// <summary>
 /// One user on Herald's native live protocol: <c>POST /api/v1/auth/token</c>, <c>GET /api/v1/me/contacts</c>, a
 /// SignalR connection to <c>/hubs/presence</c> over WebSockets (JSON or MessagePack hub protocol) that watches the
-/// contacts, and <c>PUT /api/v1/me/status</c> for the initial presence and for every update (the stamp in the note).
+/// contacts, and for the initial presence and every update (the stamp in the note) the hub's <c>SetStatus</c> method
+/// (<c>--publish hub</c>, default) or <c>PUT /api/v1/me/status</c> (<c>--publish rest</c>).
 /// </summary>
 public sealed class HeraldBenchClient : IBenchConnection
 {
@@ -106,6 +107,20 @@ public sealed class HeraldBenchClient : IBenchConnection
 
     private async Task PutStatus(string note, bool busy, CancellationToken ct)
     {
+        if (_o.Publish == "hub")
+        {
+            try
+            {
+                // Same body as the REST call; both hub protocols bind it by name (MessagePack: the property names as written).
+                await _hub!.InvokeAsync<BenchView>("SetStatus", new BenchStatus { Availability = busy ? "Busy" : "Available", Note = note }, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref _errors);
+                throw new InvalidOperationException($"status of {User}: {ex.Message}", ex);
+            }
+            return;
+        }
         using var req = new HttpRequestMessage(HttpMethod.Put, $"{_o.Url}/api/v1/me/status")
         {
             Content = JsonContent.Create(new { availability = busy ? "Busy" : "Available", note }),
@@ -146,6 +161,16 @@ public sealed class HeraldBenchClient : IBenchConnection
             }
         }
     }
+}
+
+/// <summary>A status change as the hub's <c>SetStatus</c> takes it (the fields the benchmark sets).</summary>
+public sealed class BenchStatus
+{
+    /// <summary>Available or Busy.</summary>
+    public string? Availability { get; set; }
+
+    /// <summary>The note (the stamp).</summary>
+    public string? Note { get; set; }
 }
 
 /// <summary>The part of a view the benchmark reads (both hub protocols bind by name and ignore the rest).</summary>

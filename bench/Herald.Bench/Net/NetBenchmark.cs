@@ -151,6 +151,13 @@ public static class NetBenchmark
 
         // Phase C: fan-out steps.
         var steps = o.Steps.Count > 0 ? o.Steps.ToList() : [.. o.Think.Select(t => o.Users / t * o.Roster)];
+        // An unmeasured warm-up at the first step's rate (--warmup S): a freshly started .NET server spends its first tens
+        // of seconds compiling hot methods again at higher tiers, which would otherwise be charged to the first steps.
+        var warmup = o.WarmupSeconds > 0 && steps.Count > 0 && !o.LoginOnly;
+        if (warmup)
+        {
+            steps.Insert(0, steps[0]);
+        }
         var results = new List<StepResult>();
         var failures = 0;
         var rng = new Random(o.Seed);
@@ -161,7 +168,9 @@ public static class NetBenchmark
             {
                 break;
             }
-            var step = s + 1;
+            var step = s + 1; // the stamp's step (the recorder's slot)
+            var shown = warmup ? s : s + 1; // the step as reported (the warm-up is not a step)
+            var isWarmup = warmup && s == 0;
             var updatesPerSecond = steps[s] / o.Roster;
             var errors0 = clients.Sum(c => c.Errors);
             var sendErrors = 0L;
@@ -173,7 +182,7 @@ public static class NetBenchmark
             var sent = 0L;
             var late = 0.0;
             var inflight = 0L;
-            var duration = o.StepSeconds;
+            var duration = isWarmup ? o.WarmupSeconds : o.StepSeconds;
             while (clock.Elapsed.TotalSeconds < duration && !ct.IsCancellationRequested)
             {
                 var now = clock.Elapsed.TotalSeconds;
@@ -222,13 +231,24 @@ public static class NetBenchmark
             var errors = clients.Sum(c => c.Errors) - errors0 + Interlocked.Read(ref sendErrors);
             // Superseded = the receiver got a newer update of the same sender instead (newest state delivered).
             var ratio = expected == 0 ? 1 : (delivered + superseded) / (double)expected;
+            if (isWarmup)
+            {
+                Log($"{label}: warm-up: offered {steps[s]:F0}/s for {duration:F0} s, {sent} updates, delivered {delivered}/{expected} (+{superseded} superseded), " +
+                    $"server CPU {(delivered == 0 ? 0 : cpu / (delivered / 1000.0)):F1} ms/1k (not measured), errors {errors}");
+                if (errors > 0 || ratio < 0.999)
+                {
+                    results.Add(new StepResult(0, steps[s], sent, expected, delivered, superseded, delivered / activeSeconds, Ms(h, 50), Ms(h, 99), Ms(h, 99.9),
+                        h.GetMaxValue() / 1000.0, 0, cpu / activeSeconds / 10, gen / activeSeconds / 10, errors, late, false));
+                }
+                continue;
+            }
             var p99 = Ms(h, 99);
             var passed = ratio >= 0.999 && errors == 0 && p99 <= 100;
-            var r = new StepResult(step, steps[s], sent, expected, delivered, superseded, delivered / activeSeconds, Ms(h, 50), p99, Ms(h, 99.9),
+            var r = new StepResult(shown, steps[s], sent, expected, delivered, superseded, delivered / activeSeconds, Ms(h, 50), p99, Ms(h, 99.9),
                 h.GetMaxValue() / 1000.0, delivered == 0 ? 0 : cpu / (delivered / 1000.0), cpu / activeSeconds / 10,
                 gen / activeSeconds / 10, errors, late, passed);
             results.Add(r);
-            Log($"{label}: step {step}: offered {steps[s]:F0}/s, {sent} updates, delivered {delivered}/{expected} (+{superseded} superseded: {ratio:P3}), " +
+            Log($"{label}: step {shown}: offered {steps[s]:F0}/s, {sent} updates, delivered {delivered}/{expected} (+{superseded} superseded: {ratio:P3}), " +
                 $"{r.DeliveriesPerSecond:F0}/s, p50 {r.P50Ms:F2} p99 {r.P99Ms:F2} p99.9 {r.P999Ms:F2} ms, server CPU {r.ServerCpuPercent:F0} % " +
                 $"({r.ServerCpuPerThousandMs:F1} ms/1k), generator CPU {r.GeneratorCpuPercent:F0} %, errors {errors}, late {late:F0} ms" +
                 (passed ? "" : "  [MISSED]"));

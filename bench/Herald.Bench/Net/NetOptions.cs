@@ -81,6 +81,15 @@ public sealed record NetOptions
     /// <summary>Overall time bound of the run.</summary>
     public double MaxSeconds { get; init; } = 900;
 
+    /// <summary>
+    /// Herald native only: how each user publishes a status change — <c>hub</c> (default: the live connection's
+    /// <c>SetStatus</c> hub method) or <c>rest</c> (<c>PUT /api/v1/me/status</c>, the path measured before 2026-11-27 03:00).
+    /// </summary>
+    public string Publish { get; init; } = "hub";
+
+    /// <summary>Seconds of unmeasured fan-out at the first step's rate before the measured steps (0 = none).</summary>
+    public double WarmupSeconds { get; init; }
+
     /// <summary>Logs in and out without the fan-out phase when true (provision check).</summary>
     public bool LoginOnly { get; init; }
 
@@ -121,6 +130,7 @@ public sealed record NetOptions
                     }
                     break;
                 case "--server": options = options with { Server = v }; break;
+                case "--publish": ok = v is "hub" or "rest"; options = options with { Publish = v }; break;
                 case "--host": options = options with { Host = v }; break;
                 case "--domain": options = options with { Domain = v }; break;
                 case "--url": options = options with { Url = v.TrimEnd('/') }; break;
@@ -135,6 +145,7 @@ public sealed record NetOptions
                 case "--steps": ok = List(v, out var steps); options = options with { Steps = steps }; break;
                 case "--think": ok = List(v, out var think); options = options with { Think = think }; break;
                 case "--step-seconds": ok = Dbl(v, out var ss) && ss > 0; options = options with { StepSeconds = ss }; break;
+                case "--warmup": ok = Dbl(v, out var wu) && wu >= 0; options = options with { WarmupSeconds = wu }; break;
                 case "--drain": ok = Dbl(v, out var dr) && dr >= 0; options = options with { DrainSeconds = dr }; break;
                 case "--stop-after": ok = Int(v, 1, 100, out var sa); options = options with { StopAfterFailures = sa }; break;
                 case "--server-pid": ok = Int(v, 0, int.MaxValue, out var pid); options = options with { ServerPid = pid }; break;

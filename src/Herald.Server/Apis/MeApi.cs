@@ -43,15 +43,7 @@ public static class MeApi
     private static async Task<IResult> SetStatus(StatusRequest? body, ClaimsPrincipal user, IGrainFactory grains,
         IOptions<HeraldOptions> options, TimeProvider time)
     {
-        var now = time.GetUtcNow();
-        var v = new Validation()
-            .Require(body is not null, "body", "is required")
-            .MaxLength(body?.Note, options.Value.Limits.MaxNoteLength, "note")
-            .Require(body?.Availability is not Availability.Unknown, "availability", "Unknown cannot be chosen")
-            .Require(body?.Until is null || body.Until > now, "until", "must be in the future")
-            .Require(body?.Until is null || body.Until <= now.AddDays(366), "until", "must be within a year")
-            .Require(body is null || body.Availability is not null || body.Activity is not null || body.Note is not null, "body",
-                "give at least one of availability, activity, note (DELETE clears)");
+        var v = ValidateStatus(body, options.Value.Limits.MaxNoteLength, time.GetUtcNow());
         if (!v.Ok)
         {
             return v.Problem();
@@ -59,6 +51,19 @@ public static class MeApi
         var view = await grains.Me(user).SetStatus(new SetStatus(body!.Availability, body.Activity, body.Note, body.Until));
         return Results.Ok(view);
     }
+
+    /// <summary>
+    /// The checks of a status change, shared by <c>PUT /api/v1/me/status</c> and the live hub's <c>SetStatus</c>, so that
+    /// both accept and refuse exactly the same requests.
+    /// </summary>
+    internal static Validation ValidateStatus(StatusRequest? body, int maxNoteLength, DateTimeOffset now) => new Validation()
+        .Require(body is not null, "body", "is required")
+        .MaxLength(body?.Note, maxNoteLength, "note")
+        .Require(body?.Availability is not Availability.Unknown, "availability", "Unknown cannot be chosen")
+        .Require(body?.Until is null || body.Until > now, "until", "must be in the future")
+        .Require(body?.Until is null || body.Until <= now.AddDays(366), "until", "must be within a year")
+        .Require(body is null || body.Availability is not null || body.Activity is not null || body.Note is not null, "body",
+            "give at least one of availability, activity, note (DELETE clears)");
 
     private static async Task<IResult> ClearStatus(ClaimsPrincipal user, IGrainFactory grains) =>
         Results.Ok(await grains.Me(user).ClearStatus());

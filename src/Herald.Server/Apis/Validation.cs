@@ -48,10 +48,12 @@ public sealed partial class Validation
     public Validation MaxLength(string? value, int max, string field) =>
         Require(value is null || value.Length <= max, field, $"must be at most {max} characters");
 
+    /// <summary>The errors as one line: <c>field: message, message; field: message</c>.</summary>
+    public string Detail => string.Join("; ", _errors.Select(kv => $"{kv.Key}: {string.Join(", ", kv.Value)}"));
+
     /// <summary>The 400 result.</summary>
     public IResult Problem() => Results.ValidationProblem(
-        _errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
-        title: "Invalid request", detail: string.Join("; ", _errors.Select(kv => $"{kv.Key}: {string.Join(", ", kv.Value)}")));
+        _errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()), title: "Invalid request", detail: Detail);
 
     /// <summary>True for a valid id.</summary>
     public static bool IsId(string value) => IdPattern().IsMatch(value);

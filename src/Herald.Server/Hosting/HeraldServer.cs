@@ -55,12 +55,14 @@ public static class HeraldServer
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new StrictEnumConverter()))
-            .AddMessagePackProtocol(); // binary hub protocol alongside JSON: clients choose at handshake
+            // binary hub protocol alongside JSON: clients choose at handshake; each view instance is encoded once (SharedViewBytes)
+            .AddMessagePackProtocol(o => o.SerializerOptions = SharedViewBytes.Options(o.SerializerOptions));
         builder.Services.AddSingleton<LiveConnections>();
         builder.Services.AddSingleton<PresenceReader>();
         builder.Services.AddSingleton<PeopleWriter>();
         builder.Services.AddSingleton<PhoneNumbers>();
         builder.Services.AddSingleton<PresencePump>();
+        builder.Services.AddSingleton<LiveRateLimiter>();
         builder.Services.AddSingleton<DeviceLeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceLeaseKeeper>());
         builder.Services.AddHostedService<BootstrapAdmin>();

@@ -99,6 +99,9 @@ public sealed class LiveConnection : IPresenceSink
     /// <summary>Waits until views or events are pending or <paramref name="timeout"/> passes; false on timeout.</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 
+    /// <summary>Waits until views or events are pending (no timer involved).</summary>
+    public Task WaitAsync(CancellationToken ct) => _signal.WaitAsync(ct);
+
     /// <summary>Takes all pending views.</summary>
     public IReadOnlyList<PresenceView> TakeAll() => _outbox.TakeAll();
 

@@ -20,7 +20,7 @@ namespace Herald.Server.Live;
 /// after their kind (<c>huddle</c>: one event object <c>{type, huddle}</c> each).
 /// </summary>
 public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, PresencePump pump,
-    IGrainFactory grains, DeviceLeaseKeeper keeper) : Hub
+    IGrainFactory grains, DeviceLeaseKeeper keeper, LiveRateLimiter limiter, TimeProvider time) : Hub
 {
     /// <summary>Lease of a connection-bound device; the server renews it while the connection lives.</summary>
     public static readonly TimeSpan ConnectionDeviceTtl = TimeSpan.FromSeconds(60);
@@ -81,6 +81,27 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
         return view;
     }
 
+    /// <summary>
+    /// Sets the caller's preferred status and note, exactly like <c>PUT /api/v1/me/status</c> (same body, same checks,
+    /// same durable write; the caller is the connection's person) and returns the caller's own view. Errors are hub
+    /// errors: <c>Invalid request: field: message; …</c>, or <c>Rate limit exceeded; retry after N s.</c> (a
+    /// per-principal bucket of the REST limit's size, see <see cref="LiveRateLimiter"/>).
+    /// </summary>
+    public async Task<PresenceView> SetStatus(StatusRequest? request)
+    {
+        if (!limiter.TryAcquire(Context.User!, out var retryAfter))
+        {
+            throw new HubException($"Rate limit exceeded; retry after {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.");
+        }
+        var v = MeApi.ValidateStatus(request, options.Value.Limits.MaxNoteLength, time.GetUtcNow());
+        if (!v.Ok)
+        {
+            throw new HubException("Invalid request: " + v.Detail);
+        }
+        return await grains.GetGrain<IPersonGrain>(Context.User!.UserIdOf())
+            .SetStatus(new SetStatus(request!.Availability, request.Activity, request.Note, request.Until));
+    }
+
     /// <summary>Watches people; returns their current views.</summary>
     public async Task<IReadOnlyList<PresenceView>> Watch(string[] userIds) =>
         await WatchFrom((userIds ?? []).Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => 0L, StringComparer.Ordinal));
@@ -126,7 +147,6 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
 /// </summary>
 public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<PresencePump> logger)
 {
-    private static readonly TimeSpan Idle = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, Task> _loops = new(StringComparer.Ordinal);
 
     /// <summary>Starts the loop of <paramref name="connection"/>, ending when <paramref name="aborted"/> fires.</summary>
@@ -142,7 +162,8 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
         {
             while (!aborted.IsCancellationRequested)
             {
-                await connection.WaitAsync(Idle, aborted);
+                // No timeout: a timed wait allocates and arms a timer per batch; the token ends the loop.
+                await connection.WaitAsync(aborted);
                 var batch = connection.TakeAll();
                 if (batch.Count > 0)
                 {
