@@ -121,7 +121,7 @@ public sealed class NodeProcess : IAsyncDisposable
             "--Herald:Cluster:SiloPort=" + Ports.Free(), "--Herald:Cluster:AdvertisedAddress=127.0.0.1",
             "--Herald:Cluster:ProbeTimeout=00:00:01", "--Herald:Cluster:MissedProbesLimit=2", "--Herald:Cluster:DrainTimeout=00:00:03",
             "--Herald:Presence:SiloWatchRenewal=00:00:02",
-            "--Logging:LogLevel:Default=Warning", .. extra,
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Herald.Cluster=Information", .. extra,
         ];
     }
 
@@ -147,8 +147,8 @@ public sealed class NodeProcess : IAsyncDisposable
         System.IO.Directory.CreateDirectory(DataDirectory);
         var output = _output;
         _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null && output.Count < 200) { output.Enqueue(e.Data); } };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null && output.Count < 200) { output.Enqueue(e.Data); } };
+        _process.OutputDataReceived += (_, e) => Keep(output, e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         using var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -183,7 +183,19 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The node's first lines of output (stdout and stderr, at most 200).</summary>
+    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        output.Enqueue(line);
+        while (output.Count > 400 && output.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>The node's last lines of output (stdout and stderr, at most 400).</summary>
     public IReadOnlyList<string> Output => [.. _output];
 
     /// <summary>SIGTERM without waiting for the exit.</summary>

@@ -179,7 +179,28 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
                     .Where(id => !(w.Latest.TryGetValue(id, out var v) && v.Availability.ToString() == acked[id]))
                     .Select(id => $"{w.Who}@{w.Watcher.CurrentBaseAddress.Port} sees {id} as "
                         + (w.Latest.TryGetValue(id, out var v) ? $"{v.Availability} (seq {v.Sequence})" : "nothing") + $", acknowledged {acked[id]}"));
-                throw new TimeoutException("watchers did not converge: " + string.Join("; ", wrong));
+                var reads = new List<string>();
+                foreach (var node in new[] { n1, n3 })
+                {
+                    foreach (var id in People)
+                    {
+                        try
+                        {
+                            using var c = node.Client(tokens["p3"]);
+                            var v = await c.GetFromJsonAsync<JsonElement>($"api/v1/presence/{id}");
+                            reads.Add($"{node.Name}:{id}={v.GetProperty("availability")}/{v.GetProperty("sequence")}");
+                        }
+                        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+                        {
+                            reads.Add($"{node.Name}:{id}=({ex.GetType().Name})");
+                        }
+                    }
+                }
+                foreach (var node in new[] { n1, n3 })
+                {
+                    output.WriteLine($"--- {node.Name} output ---\n" + string.Join("\n", node.Output.Where(l => !l.Contains("ServerGC", StringComparison.Ordinal)).TakeLast(80)));
+                }
+                throw new TimeoutException("watchers did not converge: " + string.Join("; ", wrong) + "; REST reads as p3: " + string.Join(", ", reads));
             }
             Log($"all {watchers.Count} watchers correct {converge.Elapsed.TotalSeconds:0.0} s after the traffic; failed over: "
                 + string.Join(", ", watchers.Select(w => $"{w.Who}→{w.Watcher.CurrentBaseAddress.Port}")));
@@ -209,6 +230,13 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
             Log($"delivered {delivered} presence changes to {watchers.Count} watchers; expected {expected} "
                 + $"({ackedWrites + 1} acknowledged writes × {watchers.Count} watchers); all watchers converged; total {clock.Elapsed.TotalSeconds:0.0} s");
             Assert.True(delivered > 0);
+            foreach (var node in new[] { n1, n3 })
+            {
+                var lines = node.Output;
+                Log($"{node.Name}: {lines.Count(l => l.Contains("Cluster membership changed", StringComparison.Ordinal))} membership changes seen, "
+                    + $"{lines.Count(l => l.Contains("adopted and re-broadcast", StringComparison.Ordinal))} stale activations adopted the stored state, "
+                    + $"{lines.Count(l => l.Contains("another activation wrote first", StringComparison.Ordinal))} writes rejected for a stale ETag");
+            }
 
             // Graceful shutdown of node 3 drains: its SSE stream gets a `reconnect` event (with a retry) and its SignalR
             // watchers are told to reconnect; they move to node 1 and see the next change.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
@@ -12,8 +13,8 @@ namespace Herald.Cluster.Presence;
 /// every call while <see cref="Recent"/> is true (<see cref="PresenceOptions.StaleActivationWindow"/> after the last
 /// change). A single silo (the embedded mode) never sees such a change, so it never pays for the check.
 /// </summary>
-public sealed class MembershipChanges(IClusterMembershipService membership, ILocalSiloDetails local, IOptions<PresenceOptions> options)
-    : BackgroundService
+public sealed partial class MembershipChanges(IClusterMembershipService membership, ILocalSiloDetails local, IOptions<PresenceOptions> options,
+    ILogger<MembershipChanges> logger) : BackgroundService
 {
     private long _changedAt = long.MinValue;
 
@@ -33,11 +34,15 @@ public sealed class MembershipChanges(IClusterMembershipService membership, ILoc
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Polls the silo's own membership view (in memory, cheap) twice a second: simple and independent of how the
+        // update stream batches snapshots.
         var known = new Dictionary<SiloAddress, SiloStatus>();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         try
         {
-            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            do
             {
+                var snapshot = membership.CurrentSnapshot;
                 var changed = false;
                 foreach (var (silo, member) in snapshot.Members)
                 {
@@ -50,12 +55,17 @@ public sealed class MembershipChanges(IClusterMembershipService membership, ILoc
                 if (changed)
                 {
                     Changed();
+                    LogChanged(snapshot.Version.Value);
                 }
             }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // stopping
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster membership changed (version {Version}): person grains check their state against storage for a while")]
+    private partial void LogChanged(long version);
 }
