@@ -367,7 +367,11 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         }
         if (deliver)
         {
-            Deliver(entry, views);
+            // A renewal hands every watcher the current view of its own key, not only views newer than this silo's
+            // latest for that key: a watcher whose key just changed, or whose sink missed a view while its
+            // registration moved to another activation, would otherwise stay stale until the next change. Sinks
+            // drop what is not newer than what they delivered, so a renewal with nothing new sends nothing.
+            DeliverRekeys(entry, grants);
         }
         else
         {
