@@ -104,6 +104,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public const string AdminPassword = "admin-password-1";
 
     private readonly string[] _args;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     private Process? _process;
 
     public NodeProcess(string name, RedisInstance redis, string clusterId, params string[] extra)
@@ -120,7 +121,7 @@ public sealed class NodeProcess : IAsyncDisposable
             "--Herald:Cluster:SiloPort=" + Ports.Free(), "--Herald:Cluster:AdvertisedAddress=127.0.0.1",
             "--Herald:Cluster:ProbeTimeout=00:00:01", "--Herald:Cluster:MissedProbesLimit=2", "--Herald:Cluster:DrainTimeout=00:00:03",
             "--Herald:Presence:SiloWatchRenewal=00:00:02",
-            "--Logging:LogLevel:Default=Warning", .. extra,
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Herald.Cluster=Information", .. extra,
         ];
     }
 
@@ -144,10 +145,10 @@ public sealed class NodeProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         }
         System.IO.Directory.CreateDirectory(DataDirectory);
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var output = _output;
         _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null && output.Count < 200) { output.Enqueue(e.Data); } };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null && output.Count < 200) { output.Enqueue(e.Data); } };
+        _process.OutputDataReceived += (_, e) => Keep(output, e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         using var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -169,7 +170,7 @@ public sealed class NodeProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(60), $"node {Name} answers /healthz");
+        }, TimeSpan.FromSeconds(120), $"node {Name} answers /healthz"); // three cold .NET starts at once took up to 56 s on a loaded 2-core machine
     }
 
     /// <summary>SIGKILL: no shutdown hooks run.</summary>
@@ -179,6 +180,41 @@ public sealed class NodeProcess : IAsyncDisposable
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
+        }
+    }
+
+    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        output.Enqueue(line);
+        while (output.Count > 400 && output.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>The node's last lines of output (stdout and stderr, at most 400).</summary>
+    public IReadOnlyList<string> Output => [.. _output];
+
+    /// <summary>SIGTERM without waiting for the exit.</summary>
+    public async Task SignalTermAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Waits (bounded) for the process to exit.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is not null)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await _process.WaitForExitAsync(cts.Token);
         }
     }
 

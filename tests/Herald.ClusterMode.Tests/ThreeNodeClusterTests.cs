@@ -28,7 +28,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
         await using var n1 = new NodeProcess("n1", redis, clusterId);
         await using var n2 = new NodeProcess("n2", redis, clusterId);
         await using var n3 = new NodeProcess("n3", redis, clusterId);
-        await Task.WhenAll(n1.StartAsync(), n2.StartAsync(), n3.StartAsync()); // same admin password on each: the bootstrap race is harmless
+        await Task.WhenAll(n1.StartAsync(), n2.StartAsync(), n3.StartAsync()); // same admin password on each; exactly one creates the account (ClusterSafetyTests)
         Log($"redis + 3 nodes up after {clock.Elapsed.TotalSeconds:0.0} s");
 
         // People, created through node 1; everyone in one team, working around the clock (the test may run at night).
@@ -93,20 +93,22 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(15), "watchers on node 1 see p5's change made through node 3");
             Log($"node 3 → node 1 fan-out seen after {clock.Elapsed.TotalSeconds:0.0} s");
 
-            // Traffic: rounds of status writes (and a contact each) through the nodes in turn; node 2 dies after round 3.
+            // Traffic: rounds of status writes (and a contact each) through the nodes in turn; node 2 dies before round 5.
             var acked = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);      // person → last acknowledged availability
             var ackedContacts = new ConcurrentDictionary<string, ConcurrentBag<string>>(StringComparer.Ordinal);
             var ackedWrites = 0;
             var failedWrites = 0;
             var nodes = new[] { n1, n2, n3 };
             const int Rounds = 8;
+            const int KillRound = 5; // late: the last rounds and the final writes fall into the window before node 2 is declared dead
             for (var round = 0; round < Rounds; round++)
             {
-                if (round == 3)
+                if (round == KillRound)
                 {
                     await n2.KillAsync();
                     Log($"node 2 SIGKILLed at {clock.Elapsed.TotalSeconds:0.0} s");
-                    await WaitForMembershipToDeclareDead(redis, clock);
+                    // No waiting for the membership to declare node 2 dead: the remaining rounds and the final writes run in
+                    // the seconds where a person's grain can have a stale duplicate activation (see operations.md, "Node loss").
                 }
                 await Task.WhenAll(People.Select(async (id, i) =>
                 {
@@ -177,7 +179,28 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
                     .Where(id => !(w.Latest.TryGetValue(id, out var v) && v.Availability.ToString() == acked[id]))
                     .Select(id => $"{w.Who}@{w.Watcher.CurrentBaseAddress.Port} sees {id} as "
                         + (w.Latest.TryGetValue(id, out var v) ? $"{v.Availability} (seq {v.Sequence})" : "nothing") + $", acknowledged {acked[id]}"));
-                throw new TimeoutException("watchers did not converge: " + string.Join("; ", wrong));
+                var reads = new List<string>();
+                foreach (var node in new[] { n1, n3 })
+                {
+                    foreach (var id in People)
+                    {
+                        try
+                        {
+                            using var c = node.Client(tokens["p3"]);
+                            var v = await c.GetFromJsonAsync<JsonElement>($"api/v1/presence/{id}");
+                            reads.Add($"{node.Name}:{id}={v.GetProperty("availability")}/{v.GetProperty("sequence")}");
+                        }
+                        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+                        {
+                            reads.Add($"{node.Name}:{id}=({ex.GetType().Name})");
+                        }
+                    }
+                }
+                foreach (var node in new[] { n1, n3 })
+                {
+                    output.WriteLine($"--- {node.Name} output ---\n" + string.Join("\n", node.Output.Where(l => !l.Contains("ServerGC", StringComparison.Ordinal)).TakeLast(80)));
+                }
+                throw new TimeoutException("watchers did not converge: " + string.Join("; ", wrong) + "; REST reads as p3: " + string.Join(", ", reads));
             }
             Log($"all {watchers.Count} watchers correct {converge.Elapsed.TotalSeconds:0.0} s after the traffic; failed over: "
                 + string.Join(", ", watchers.Select(w => $"{w.Who}→{w.Watcher.CurrentBaseAddress.Port}")));
@@ -207,6 +230,13 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
             Log($"delivered {delivered} presence changes to {watchers.Count} watchers; expected {expected} "
                 + $"({ackedWrites + 1} acknowledged writes × {watchers.Count} watchers); all watchers converged; total {clock.Elapsed.TotalSeconds:0.0} s");
             Assert.True(delivered > 0);
+            foreach (var node in new[] { n1, n3 })
+            {
+                var lines = node.Output;
+                Log($"{node.Name}: {lines.Count(l => l.Contains("Cluster membership changed", StringComparison.Ordinal))} membership changes seen, "
+                    + $"{lines.Count(l => l.Contains("adopted and re-broadcast", StringComparison.Ordinal))} stale activations adopted the stored state, "
+                    + $"{lines.Count(l => l.Contains("another activation wrote first", StringComparison.Ordinal))} writes rejected for a stale ETag");
+            }
 
             // Graceful shutdown of node 3 drains: its SSE stream gets a `reconnect` event (with a retry) and its SignalR
             // watchers are told to reconnect; they move to node 1 and see the next change.
@@ -260,48 +290,5 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
     {
         output.WriteLine(line);
         Console.WriteLine("[cluster] " + line);
-    }
-
-    /// <summary>
-    /// Waits (bounded) until Orleans' membership table in Redis records a dead silo: until then a grain that lived on
-    /// the killed node may briefly have two activations, and a view served by the stale one can lag until that person's
-    /// next write (documented in operations.md, "Node loss").
-    /// </summary>
-    private static async Task WaitForMembershipToDeclareDead(RedisInstance redis, Stopwatch clock)
-    {
-        await using var m = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        var server = m.GetServers()[0];
-        var db = m.GetDatabase();
-        string sample = "";
-        var declared = Eventually.True(async () =>
-        {
-            foreach (var key in server.Keys(pattern: "*members*"))
-            {
-                if (await db.KeyTypeAsync(key) != StackExchange.Redis.RedisType.Hash)
-                {
-                    continue;
-                }
-                foreach (var entry in await db.HashGetAllAsync(key))
-                {
-                    var value = entry.Value.ToString();
-                    sample = value.Length > 300 ? value[..300] : value;
-                    if (value.Contains("\"Dead\"", StringComparison.Ordinal) || value.Contains("\"Status\":6", StringComparison.Ordinal)
-                        || value.Contains("\"status\":6", StringComparison.Ordinal))
-                    {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }, TimeSpan.FromSeconds(60), "the membership declares the killed node dead");
-        try
-        {
-            await declared;
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}; a membership entry reads: {sample}", ex);
-        }
-        Console.WriteLine($"membership declared the killed node dead at {clock.Elapsed.TotalSeconds:0.0} s");
     }
 }

@@ -95,6 +95,12 @@ public interface IAccountStore
     /// <summary>Creates or replaces an account.</summary>
     Task UpsertAccount(Account account, CancellationToken ct = default);
 
+    /// <summary>
+    /// Creates <paramref name="account"/> only when the store holds no account at all, atomically (of several nodes
+    /// starting at once against one store, exactly one creates it); true when this call created it.
+    /// </summary>
+    Task<bool> CreateFirstAccount(Account account, CancellationToken ct = default);
+
     /// <summary>Deletes an account; false when there was none.</summary>
     Task<bool> DeleteAccount(string userId, CancellationToken ct = default);
 

@@ -86,6 +86,37 @@ public sealed class SqliteAccountStore : IAccountStore
     /// <exception cref="ArgumentException">The user id is empty, or a role is empty or contains a comma.</exception>
     public async Task UpsertAccount(Account account, CancellationToken ct = default)
     {
+        var roles = Validate(account);
+        ct.ThrowIfCancellationRequested();
+
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = UpsertSql;
+        Bind(command, account, roles);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> CreateFirstAccount(Account account, CancellationToken ct = default)
+    {
+        var roles = Validate(account);
+        ct.ThrowIfCancellationRequested();
+
+        // One statement: SQLite runs it under the database's write lock, so of several callers (nodes opening one
+        // file at once) exactly one inserts.
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO accounts (user_id, roles, pw_iterations, pw_salt, pw_hash, sha1_iterations, sha1_salt, sha1_stored_key, sha1_server_key)
+            SELECT $user_id, $roles, $pw_iterations, $pw_salt, $pw_hash, $sha1_iterations, $sha1_salt, $sha1_stored_key, $sha1_server_key
+            WHERE NOT EXISTS (SELECT 1 FROM accounts);
+            """;
+        Bind(command, account, roles);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    private static IReadOnlyList<string> Validate(Account account)
+    {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentException.ThrowIfNullOrEmpty(account.UserId, nameof(account));
         var roles = account.Roles ?? [];
@@ -102,11 +133,11 @@ public sealed class SqliteAccountStore : IAccountStore
             ArgumentNullException.ThrowIfNull(credential.Salt, nameof(account));
             ArgumentNullException.ThrowIfNull(credential.Hash, nameof(account));
         }
-        ct.ThrowIfCancellationRequested();
+        return roles;
+    }
 
-        await using var connection = _db.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = UpsertSql;
+    private static void Bind(SqliteCommand command, Account account, IReadOnlyList<string> roles)
+    {
         command.Parameters.AddWithValue("$user_id", account.UserId);
         command.Parameters.AddWithValue("$roles", string.Join(',', roles));
         command.Parameters.AddWithValue("$pw_iterations", (object?)account.Password?.Iterations ?? DBNull.Value);
@@ -116,7 +147,6 @@ public sealed class SqliteAccountStore : IAccountStore
         command.Parameters.AddWithValue("$sha1_salt", (object?)account.ScramSha1?.Salt ?? DBNull.Value);
         command.Parameters.AddWithValue("$sha1_stored_key", (object?)account.ScramSha1?.StoredKey ?? DBNull.Value);
         command.Parameters.AddWithValue("$sha1_server_key", (object?)account.ScramSha1?.ServerKey ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <inheritdoc />

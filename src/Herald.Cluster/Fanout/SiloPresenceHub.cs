@@ -314,7 +314,10 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             }
             try
             {
-                var grants = await _grains.GetGrain<IPersonGrain>(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true);
+                // Bounded: a call stuck on a lost node (until the membership declares it dead) must not hold back the
+                // next round for everyone; it fails here and is retried next round.
+                var grants = await _grains.GetGrain<IPersonGrain>(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true)
+                    .WaitAsync(RenewCallTimeout, ct);
                 Apply(kv.Value, grants, deliver: true);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -323,6 +326,9 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             }
         });
     }
+
+    /// <summary>Longest wait for one person's renewal call (at least 5 s, at most two renewal periods).</summary>
+    private TimeSpan RenewCallTimeout => Options.SiloWatchRenewal * 2 > TimeSpan.FromSeconds(5) ? Options.SiloWatchRenewal * 2 : TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
     public void Dispose()
@@ -361,7 +367,11 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         }
         if (deliver)
         {
-            Deliver(entry, views);
+            // A renewal hands every watcher the current view of its own key, not only views newer than this silo's
+            // latest for that key: a watcher whose key just changed, or whose sink missed a view while its
+            // registration moved to another activation, would otherwise stay stale until the next change. Sinks
+            // drop what is not newer than what they delivered, so a renewal with nothing new sends nothing.
+            DeliverRekeys(entry, grants);
         }
         else
         {
@@ -502,13 +512,18 @@ public sealed class SiloPresenceRenewal(SiloPresenceHub hub) : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Two independent loops: a slow user-locator call never delays the watch renewals (and the reverse).
+        await Task.WhenAll(Loop(hub.RenewAll, stoppingToken), Loop(hub.RenewConnected, stoppingToken));
+    }
+
+    private async Task Loop(Func<CancellationToken, Task> renew, CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(hub.Options.SiloWatchRenewal);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await hub.RenewAll(stoppingToken);
-                await hub.RenewConnected(stoppingToken);
+                await renew(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -30,6 +30,8 @@ public static class HeraldSiloExtensions
         silo.Services.AddSingleton<SiloPresenceHub>();
         silo.Services.AddSingleton<OrgPolicyCache>();
         silo.Services.AddHostedService<SiloPresenceRenewal>();
+        silo.Services.AddSingleton<MembershipChanges>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<MembershipChanges>());
         silo.UseSystemTextJsonGrainStorageSerializer();
         return silo;
     }

@@ -8,6 +8,7 @@ using Herald.Core.Privacy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace Herald.Cluster.Presence;
 
@@ -16,7 +17,7 @@ namespace Herald.Cluster.Presence;
 /// integration leases), recomputes the aggregate on every change, issues sequence numbers, and sends each silo
 /// that has watchers one message per change carrying one view per distinct disclosure.
 /// </summary>
-public sealed partial class PersonGrain : Grain, IPersonGrain
+public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCallFilter
 {
     /// <summary>Most active or future grants one person may hold.</summary>
     public const int MaxGrants = 500;
@@ -29,6 +30,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     private readonly OrgPolicyCache _policies;
     private readonly IAuditLog _audit;
     private readonly ILogger<PersonGrain> _logger;
+    private readonly MembershipChanges _changes;
     private readonly Dictionary<string, RelationshipTier> _tiers = new(StringComparer.Ordinal);
     private OrgPolicy _org = OrgPolicy.Default;
     private long _orgVersion = -1;
@@ -55,8 +57,10 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
     public PersonGrain(
         [PersistentState("person", HeraldStorage.ProviderName)] IPersistentState<PersonState> state,
         IDirectoryStore directory, TimeProvider time, IOptions<PresenceOptions> options,
-        IClusterMembershipService membership, OrgPolicyCache policies, IAuditLog audit, ILogger<PersonGrain> logger)
+        IClusterMembershipService membership, OrgPolicyCache policies, IAuditLog audit, ILogger<PersonGrain> logger,
+        MembershipChanges changes)
     {
+        _changes = changes;
         _policies = policies;
         _audit = audit;
         _state = state;
@@ -77,6 +81,78 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         _settings = SettingsFor(_profile);
         _clock = new SequenceClock(_state.State.SequenceHighWater);
         await Recompute(broadcast: false);
+    }
+
+    /// <summary>
+    /// Every call. Around a membership change (<see cref="MembershipChanges.Recent"/>) the state is first compared
+    /// with storage, so that an activation left behind by a duplicate adopts what the other one wrote before it
+    /// answers. A write rejected for a stale ETag (<see cref="InconsistentStateException"/>: another activation wrote
+    /// first) is never acknowledged: the stored state is adopted and re-broadcast, and the error goes to the caller,
+    /// who retries. The stored state is therefore never overwritten from a stale copy.
+    /// </summary>
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_changes.Recent)
+        {
+            await RefreshFromStorage();
+        }
+        try
+        {
+            await context.Invoke();
+        }
+        catch (InconsistentStateException ex)
+        {
+            LogStaleActivation(ex, Id);
+            await AdoptStoredStateAfterConflict();
+            throw;
+        }
+    }
+
+    /// <summary>Re-reads the state; when another activation wrote meanwhile (the ETag moved), adopts it.</summary>
+    private async Task RefreshFromStorage()
+    {
+        var mine = _state.State;
+        var etag = _state.Etag;
+        await _state.ReadStateAsync();
+        if (_state.Etag == etag)
+        {
+            _state.State = mine; // unchanged: keep what is in memory (last-seen may be ahead of storage)
+            return;
+        }
+        LogAdopted(Id);
+        await Adopt(mine);
+    }
+
+    private async Task AdoptStoredStateAfterConflict()
+    {
+        try
+        {
+            var mine = _state.State;
+            await _state.ReadStateAsync();
+            await Adopt(mine);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogAdoptFailed(ex, Id);
+        }
+    }
+
+    /// <summary>
+    /// Takes the stored state as the truth, issues a new sequence number (above everything this person's activations
+    /// issued that this one knows of, and above the current time) and re-renders and re-broadcasts every view in
+    /// use, so that watchers registered with this activation move to the stored state.
+    /// </summary>
+    private async Task Adopt(PersonState mine)
+    {
+        var stored = _state.State;
+        stored.LastSeen = Max(stored.LastSeen, mine.LastSeen); // last-seen is persisted lazily; never move it back
+        _clock = new SequenceClock(Math.Max(Math.Max(_clock.Last, _sequence), stored.SequenceHighWater));
+        _tiers.Clear();
+        _views.Clear();
+        _presence = null;
+        _stamp = null;
+        await Recompute(broadcast: true);
     }
 
     /// <inheritdoc />
@@ -987,12 +1063,20 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
             new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { KeepAlive = keepAlive, Interleave = false });
     }
 
-    private Task OnExpiryTimer()
+    private async Task OnExpiryTimer()
     {
         _expiryDue = null; // the one-shot fired; Recompute schedules the next one
         _expiryTimer?.Dispose();
         _expiryTimer = null;
-        return Recompute(broadcast: true);
+        try
+        {
+            await Recompute(broadcast: true);
+        }
+        catch (InconsistentStateException ex)
+        {
+            LogStaleActivation(ex, Id);
+            await AdoptStoredStateAfterConflict();
+        }
     }
 
     private void EnsureLastSeenTimer()
@@ -1014,7 +1098,15 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
         if (_state.State.LastSeen is null || latest > _state.State.LastSeen)
         {
             _state.State.LastSeen = latest;
-            await WriteState();
+            try
+            {
+                await WriteState();
+            }
+            catch (InconsistentStateException ex)
+            {
+                LogStaleActivation(ex, Id);
+                await AdoptStoredStateAfterConflict();
+            }
         }
     }
 
@@ -1045,6 +1137,15 @@ public sealed partial class PersonGrain : Grain, IPersonGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not persist last-seen of {PersonId} on deactivation")]
     private partial void LogLastSeenWriteFailed(Exception ex, string personId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A write of {PersonId} was rejected: another activation wrote first; adopting the stored state")]
+    private partial void LogStaleActivation(Exception ex, string personId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The state of {PersonId} changed in storage behind this activation; adopted and re-broadcast")]
+    private partial void LogAdopted(string personId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not re-read the state of {PersonId} after a write conflict")]
+    private partial void LogAdoptFailed(Exception ex, string personId);
 
     private sealed class SiloWatch(ISiloPresenceObserver observer)
     {

@@ -39,4 +39,12 @@ public sealed class PresenceOptions
     /// <summary>How often last-seen is persisted for a person who stays online (a write off the hot path).</summary>
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan LastSeenPersistInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// For how long after a cluster membership change (a node joined, died or left) every call to a person's grain
+    /// first compares the grain's state with storage (one storage read per call), so that an activation left stale by
+    /// a duplicate activation during the change adopts the newer state and re-broadcasts it. Zero disables the check.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StaleActivationWindow { get; set; } = TimeSpan.FromMinutes(2);
 }

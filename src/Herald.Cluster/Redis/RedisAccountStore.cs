@@ -29,8 +29,39 @@ public sealed class RedisAccountStore(HeraldRedis redis) : IAccountStore
         return account.Roles is null ? account with { Roles = [] } : account;
     }
 
+    /// <summary>HSET only while the hash is empty, in one script (atomic in Redis).</summary>
+    private const string CreateFirstScript = """
+        if redis.call('HLEN', KEYS[1]) == 0 then
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+          return 1
+        end
+        return 0
+        """;
+
+    /// <inheritdoc />
+    public async Task<bool> CreateFirstAccount(Account account, CancellationToken ct = default)
+    {
+        var stored = Validate(account);
+        ct.ThrowIfCancellationRequested();
+        var created = (long)await _redis.Db.ScriptEvaluateAsync(CreateFirstScript, [Accounts],
+            [account.UserId, JsonSerializer.Serialize(stored, HeraldRedis.Json)]) == 1;
+        if (created)
+        {
+            await _redis.Invalidate("account:" + account.UserId);
+        }
+        return created;
+    }
+
     /// <inheritdoc />
     public async Task UpsertAccount(Account account, CancellationToken ct = default)
+    {
+        var stored = Validate(account);
+        ct.ThrowIfCancellationRequested();
+        await _redis.Db.HashSetAsync(Accounts, account.UserId, JsonSerializer.Serialize(stored, HeraldRedis.Json));
+        await _redis.Invalidate("account:" + account.UserId);
+    }
+
+    private static Account Validate(Account account)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentException.ThrowIfNullOrEmpty(account.UserId, nameof(account));
@@ -47,10 +78,7 @@ public sealed class RedisAccountStore(HeraldRedis redis) : IAccountStore
             ArgumentNullException.ThrowIfNull(credential.Salt, nameof(account));
             ArgumentNullException.ThrowIfNull(credential.Hash, nameof(account));
         }
-        ct.ThrowIfCancellationRequested();
-        var stored = account with { Roles = account.Roles ?? [] };
-        await _redis.Db.HashSetAsync(Accounts, account.UserId, JsonSerializer.Serialize(stored, HeraldRedis.Json));
-        await _redis.Invalidate("account:" + account.UserId);
+        return account with { Roles = account.Roles ?? [] };
     }
 
     /// <inheritdoc />

@@ -48,6 +48,8 @@ public static class HeraldClusterSetup
         var siloPort = cluster.SiloPort == 0 ? FreeTcpPort() : cluster.SiloPort;
         builder.Services.AddSingleton<ConnectionDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
+        // While the node drains, /healthz answers 503 so that a load balancer stops sending it new clients.
+        builder.Services.AddHealthChecks().AddCheck<DrainingHealthCheck>("draining");
 
         if (string.Equals(cluster.Mode, Embedded, StringComparison.OrdinalIgnoreCase))
         {
@@ -328,4 +330,15 @@ public sealed partial class ConnectionDrain(IHubContext<PresenceHub> hubContext,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telling SignalR clients to reconnect failed")]
     private partial void LogFailed(Exception ex);
+}
+
+/// <summary>Unhealthy from the moment the node starts shutting down (draining), so load balancers take it out.</summary>
+public sealed class DrainingHealthCheck(ConnectionDrain drain) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    /// <inheritdoc />
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(drain.Draining.IsCancellationRequested
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("draining: the node is shutting down")
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
 }

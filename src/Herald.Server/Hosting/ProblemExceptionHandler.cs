@@ -6,7 +6,8 @@ namespace Herald.Server.Hosting;
 
 /// <summary>
 /// Turns exceptions into RFC 9457 problem details: malformed JSON and unknown enum values become 400 naming the
-/// field; broken limits become 422; anything else a 500 without internals.
+/// field; broken limits become 422; a write rejected because another activation of the grain wrote first (during a
+/// node loss) becomes 503 (retry); anything else a 500 without internals.
 /// </summary>
 public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -21,6 +22,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message, null),
             JsonException je => (400, "Malformed request body", Describe(je), je.Path),
             PresenceLimitException limit => (422, "Limit exceeded", limit.Message, limit.Field),
+            // Another activation of the same grain wrote first (a node was just lost): not applied, safe to retry.
+            Orleans.Storage.InconsistentStateException => (503, "Temporarily unavailable", "The write was not applied because the data moved between nodes; retry.", null),
             _ => (500, "Internal error", "The server failed to handle this request; nothing was changed.", (string?)null),
         };
         if (status == 500)
