@@ -506,6 +506,7 @@ internal sealed partial class XmppSession
             _caps = new XElement(c);
             OnCaps(c);
         }
+        _routable = true; // before the presence is published: whoever sees it can reach this resource
         await RegisterRoute(available: true);
         var capabilities = new List<string> { "chat" };
         _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), _pepActivity, idleSince, capabilities, _pepLocation, _gw.Options.ResourceLease);
@@ -558,6 +559,7 @@ internal sealed partial class XmppSession
 
     private async Task Unavailable()
     {
+        _routable = false;
         await RegisterRoute(available: false); // first: once the device is gone, nothing is routed here any more
         if (_report is not null)
         {

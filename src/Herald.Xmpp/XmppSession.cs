@@ -56,6 +56,7 @@ internal sealed partial class XmppSession : IPresenceSink
     private bool _authenticated;
     private volatile bool _bound;
     private volatile bool _available;
+    private volatile bool _routable;
     private volatile bool _inactive;
     private volatile bool _ending;
     private bool _interested;
@@ -93,7 +94,11 @@ internal sealed partial class XmppSession : IPresenceSink
     /// <inheritdoc />
     public string WatcherId => UserId;
 
-    public bool Available => _available;
+    /// <summary>
+    /// True from the moment the resource's available presence starts being applied until it goes unavailable: messages
+    /// are routed here before anyone can see the presence it announces (whoever sees it can reach it).
+    /// </summary>
+    public bool Available => _routable;
 
     public int Priority => _priority;
 

@@ -74,6 +74,26 @@ public sealed class LatestStateMailbox<T>(Func<T, string> keyOf, Func<T, long> s
         }
     }
 
+    /// <summary>
+    /// Records that the consumer already has <paramref name="key"/> at <paramref name="sequence"/> (e.g. a snapshot it
+    /// was handed directly): later offers not above it are dropped, and a pending item not above it is removed.
+    /// </summary>
+    public void Acknowledge(string key, long sequence)
+    {
+        lock (_lock)
+        {
+            if (!_lastTaken.TryGetValue(key, out var taken) || sequence > taken)
+            {
+                _lastTaken[key] = sequence;
+            }
+            if (_pending.TryGetValue(key, out var existing) && sequenceOf(existing) <= sequence)
+            {
+                _pending.Remove(key);
+                _order.Remove(key);
+            }
+        }
+    }
+
     /// <summary>Forgets the last sequence taken for <paramref name="key"/> (the connection stopped watching it).</summary>
     public void Forget(string key)
     {

@@ -108,6 +108,16 @@ public sealed class LiveConnection : IPresenceSink
     /// <summary>Forgets a person the connection stopped watching.</summary>
     public void Forget(string userId) => _outbox.Forget(userId);
 
+    /// <summary>
+    /// Records that the client already has <paramref name="view"/> (the snapshot handed back by a watch or resume), so
+    /// the same view arriving through the fan-out (e.g. a silo renewal re-handing current views) is not sent twice.
+    /// </summary>
+    public void Acknowledge(PresenceView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        _outbox.Acknowledge(view.UserId, view.Sequence);
+    }
+
     private void Signal()
     {
         lock (_lock)
@@ -143,7 +153,9 @@ public sealed class LiveConnections(SiloPresenceHub hub)
         foreach (var id in userIds)
         {
             // Watching someone already watched returns their current view again (a resume asks for it).
-            views.Add(connection.Watching.TryAdd(id, 0) ? await hub.Watch(connection, id) : await hub.Watch(connection, id, alreadyAttached: true));
+            var view = connection.Watching.TryAdd(id, 0) ? await hub.Watch(connection, id) : await hub.Watch(connection, id, alreadyAttached: true);
+            connection.Acknowledge(view); // the caller hands it to the client (or the client already has it)
+            views.Add(view);
         }
         return views;
     }

@@ -225,7 +225,7 @@ public sealed class AggregationProperties
 
     private sealed record Item(string Key, long Sequence, int Id);
 
-    private enum OpKind { Offer, TakeAll, Forget }
+    private enum OpKind { Offer, TakeAll, Forget, Acknowledge }
 
     private sealed record Op(OpKind Kind, string Key, long Sequence)
     {
@@ -233,6 +233,7 @@ public sealed class AggregationProperties
         {
             OpKind.Offer => $"Offer({Key},{Sequence})",
             OpKind.Forget => $"Forget({Key})",
+            OpKind.Acknowledge => $"Acknowledge({Key},{Sequence})",
             _ => "TakeAll",
         };
     }
@@ -243,7 +244,8 @@ public sealed class AggregationProperties
         Gen.Frequency(
             (8, from k in Gen.Elements(Keys) from s in Gen.Choose(0, 30) select new Op(OpKind.Offer, k, s)),
             (2, Gen.Constant(new Op(OpKind.TakeAll, "", 0))),
-            (1, Gen.Elements(Keys).Select(k => new Op(OpKind.Forget, k, 0))));
+            (1, Gen.Elements(Keys).Select(k => new Op(OpKind.Forget, k, 0))),
+            (1, from k in Gen.Elements(Keys) from s in Gen.Choose(0, 30) select new Op(OpKind.Acknowledge, k, s)));
 
     private static LatestStateMailbox<Item> NewMailbox() => new(i => i.Key, i => i.Sequence);
 
@@ -265,6 +267,10 @@ public sealed class AggregationProperties
                     case OpKind.Forget:
                         mailbox.Forget(op.Key);
                         lastTaken.Remove(op.Key);
+                        break;
+                    case OpKind.Acknowledge:
+                        mailbox.Acknowledge(op.Key, op.Sequence);
+                        lastTaken[op.Key] = Math.Max(lastTaken.GetValueOrDefault(op.Key, long.MinValue), op.Sequence);
                         break;
                     default:
                         var batch = mailbox.TakeAll();
@@ -367,6 +373,15 @@ public sealed class AggregationProperties
                         lastTaken.Remove(op.Key);
                         pending.Remove(op.Key);
                         order.Remove(op.Key);
+                        break;
+                    case OpKind.Acknowledge:
+                        mailbox.Acknowledge(op.Key, op.Sequence);
+                        lastTaken[op.Key] = Math.Max(lastTaken.GetValueOrDefault(op.Key, long.MinValue), op.Sequence);
+                        if (pending.TryGetValue(op.Key, out var queued) && queued <= op.Sequence)
+                        {
+                            pending.Remove(op.Key);
+                            order.Remove(op.Key);
+                        }
                         break;
                     default:
                         if (!TakeAndCompare())
