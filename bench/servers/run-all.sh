@@ -3,8 +3,9 @@
 # Herald native (SignalR MessagePack and JSON), Herald XMPP (when the gateway is built in), Prosody, ejabberd.
 # Results (one JSON line per run, with per-step figures) go to $OUT (default bench-results/pres2c-<date>.jsonl);
 # progress and tables to stderr/stdout. Usage: bench/servers/run-all.sh [generator options]
-# Default options: N = 1000, R = 20, logins at 200/s, 60 s of unmeasured warm-up at 2,000/s (JIT tiering), then steps
-# of 5 s from 2,000 to 80,000 offered deliveries/s.
+# Default options (the shared document's smoke size): N = 5000, R = 20, logins at 500/s (50 in flight), 60 s of
+# unmeasured warm-up (JIT tiering), then steps of 5 s from 1,000 to 40,000 offered deliveries/s, stopping after two
+# failed steps in a row.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -13,8 +14,8 @@ out="${OUT:-$root/bench-results/pres2c-$stamp.jsonl}"
 mkdir -p "$(dirname "$out")"
 opts=("$@")
 if [ ${#opts[@]} -eq 0 ]; then
-  opts=(--users 1000 --roster 20 --login-rate 200 --login-inflight 50 --settle 5 --warmup 60
-        --steps 2000,5000,10000,20000,40000,80000 --step-seconds 5 --drain 5 --stop-after 1 --max-seconds 600)
+  opts=(--users 5000 --roster 20 --login-rate 500 --login-inflight 50 --settle 5 --warmup 60
+        --steps 1000,2000,5000,10000,20000,40000 --step-seconds 5 --drain 5 --stop-after 2 --max-seconds 900)
 fi
 run() {
   local name="$1"; shift
