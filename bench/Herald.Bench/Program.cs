@@ -36,7 +36,7 @@ public static class Program
           Prints a table and one JSON line ("herald.bench.fanout") to stdout; progress goes to stderr.
 
         pres2c: workload PRES-2C over sockets against a running server (loopback only).
-          --protocol P    xmpp | signalr-json | signalr-msgpack                 (default xmpp)
+          --protocol P    xmpp | signalr-json | signalr-msgpack | herald-ws     (default xmpp)
           --server NAME   label in the report (herald, prosody, ejabberd)       (default server)
           --host H --port P --domain D   XMPP c2s endpoint and domain         (127.0.0.1, 5222, localhost)
           --url U         Herald base URL for the native protocol               (http://127.0.0.1:5080)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One session of PRES-2C runs, the same workload against every server, one after the other:
-# Herald native (SignalR MessagePack and JSON), Herald XMPP (when the gateway is built in), Prosody, ejabberd.
+# Herald native (its WebSocket protocol, SignalR MessagePack and JSON), Herald XMPP (when the gateway is built in), Prosody, ejabberd.
 # Results (one JSON line per run, with per-step figures) go to $OUT (default bench-results/pres2c-<date>.jsonl);
 # progress and tables to stderr/stdout. Usage: bench/servers/run-all.sh [generator options]
 # Default options (the shared document's smoke size): N = 5000, R = 20, logins at 500/s (50 in flight), 60 s of
@@ -22,6 +22,7 @@ run() {
   echo "== $name $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$@" "${opts[@]}" | tee -a "$out.log" | grep '"herald.bench.pres2c"' >> "$out" || echo "$name failed" >&2
 }
+run herald-ws "$here/run-herald.sh" herald-ws
 run herald-msgpack "$here/run-herald.sh" signalr-msgpack
 run herald-json "$here/run-herald.sh" signalr-json
 if [ -d "$root/src/Herald.Xmpp" ]; then run herald-xmpp "$here/run-herald.sh" xmpp; else echo "Herald.Xmpp not in this tree: skipped" >&2; fi

@@ -2,11 +2,11 @@
 # Runs PRES-2C against Herald (Release build of src/Herald.Server) on loopback: a fresh data directory, the server
 # pinned to core 1, the generator pinned to core 0. For the run only: PBKDF2 iterations = 1 (the fairness rule's
 # "plain password storage"; the production default is 100,000), login and per-principal rate limits raised.
-# Usage: bench/servers/run-herald.sh signalr-json|signalr-msgpack|xmpp [generator options]
+# Usage: bench/servers/run-herald.sh herald-ws|signalr-json|signalr-msgpack|xmpp [generator options]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-protocol="${1:?protocol: signalr-json, signalr-msgpack or xmpp}"
+protocol="${1:?protocol: herald-ws, signalr-json, signalr-msgpack or xmpp}"
 shift
 bench="$root/bench/Herald.Bench/bin/Release/net10.0/Herald.Bench.dll"
 server="$root/src/Herald.Server/bin/Release/net10.0/Herald.Server.dll"

@@ -7,7 +7,7 @@ runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
 
 
 def name(r):
-    proto = {"SignalRMessagePack": "native, SignalR MessagePack", "SignalRJson": "native, SignalR JSON", "Xmpp": "XMPP"}
+    proto = {"SignalRMessagePack": "native, SignalR MessagePack", "SignalRJson": "native, SignalR JSON", "Xmpp": "XMPP", "HeraldWebSocket": "native, WebSocket /api/v1/live"}
     return f"{r['server'].capitalize() if r['server'] != 'ejabberd' else 'ejabberd'} ({proto.get(r['protocol'], r['protocol'])})"
 
 

@@ -23,6 +23,7 @@ public sealed class Pres2cSmokeTests
     private const string AdminPassword = "smoke-admin-pass";
 
     [Theory]
+    [InlineData("herald-ws")]
     [InlineData("signalr-json")]
     [InlineData("signalr-msgpack")]
     public async Task Smoke_run_delivers_every_presence_without_errors(string protocol)

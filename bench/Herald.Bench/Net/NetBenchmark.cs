@@ -83,7 +83,12 @@ public static class NetBenchmark
         var clients = new IBenchConnection[o.Users];
         for (var i = 0; i < o.Users; i++)
         {
-            clients[i] = o.Protocol == WireProtocol.Xmpp ? new XmppBenchClient(o, i, recorder) : new HeraldBenchClient(o, i, recorder, http);
+            clients[i] = o.Protocol switch
+            {
+                WireProtocol.Xmpp => new XmppBenchClient(o, i, recorder),
+                WireProtocol.HeraldWebSocket => new HeraldSocketBenchClient(o, i, recorder, http),
+                _ => new HeraldBenchClient(o, i, recorder, http),
+            };
         }
         var label = $"{o.Server}/{o.Protocol}";
         var rssIdle = ProcStat.RssBytes(o.ServerPid);

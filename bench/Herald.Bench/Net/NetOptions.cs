@@ -13,6 +13,9 @@ public enum WireProtocol
 
     /// <summary>Herald's SignalR hub with the MessagePack hub protocol; updates as <c>PUT /api/v1/me/status</c>.</summary>
     SignalRMessagePack,
+
+    /// <summary>Herald's own live protocol: a WebSocket at <c>/api/v1/live</c> with JSON messages (watch, status, presence).</summary>
+    HeraldWebSocket,
 }
 
 /// <summary>Parameters of a PRES-2C run over the network (see <see cref="Program.Usage"/>).</summary>
@@ -121,6 +124,7 @@ public sealed record NetOptions
                         "xmpp" => WireProtocol.Xmpp,
                         "signalr-json" or "json" => WireProtocol.SignalRJson,
                         "signalr-msgpack" or "msgpack" => WireProtocol.SignalRMessagePack,
+                        "herald-ws" or "ws" => WireProtocol.HeraldWebSocket,
                         _ => null,
                     };
                     ok = p is not null;

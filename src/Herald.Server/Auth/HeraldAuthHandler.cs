@@ -121,5 +121,6 @@ public sealed class HeraldAuthHandler(
 
     private static bool IsLivePath(PathString path) =>
         path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/api/v1/events", StringComparison.OrdinalIgnoreCase);
+        || path.StartsWithSegments("/api/v1/events", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/api/v1/live", StringComparison.OrdinalIgnoreCase);
 }

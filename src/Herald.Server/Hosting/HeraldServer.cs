@@ -58,6 +58,7 @@ public static class HeraldServer
             // binary hub protocol alongside JSON: clients choose at handshake; each view instance is encoded once (SharedViewBytes)
             .AddMessagePackProtocol(o => o.SerializerOptions = SharedViewBytes.Options(o.SerializerOptions));
         builder.Services.AddSingleton<LiveConnections>();
+        builder.Services.AddSingleton<LiveOperations>();
         builder.Services.AddSingleton<PresenceReader>();
         builder.Services.AddSingleton<PeopleWriter>();
         builder.Services.AddSingleton<PhoneNumbers>();
@@ -85,6 +86,7 @@ public static class HeraldServer
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHeraldWebApp(); // the web app at / (wwwroot)
+        app.UseWebSockets(); // the live WebSocket protocol at /api/v1/live (SignalR maps its own)
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -104,6 +106,7 @@ public static class HeraldServer
         app.MapCalendarApi();
         app.MapHuddlesApi();
         app.MapEventsApi();
+        app.MapLiveSocket();
         app.MapWebhooksApi();
         app.MapHub<PresenceHub>("/hubs/presence").RequireAuthorization(HeraldPolicies.Person);
         return app;

@@ -19,11 +19,10 @@ namespace Herald.Server.Live;
 /// moved on, so nothing is missed and nothing repeats. Events for the connected person arrive as messages named
 /// after their kind (<c>huddle</c>: one event object <c>{type, huddle}</c> each).
 /// </summary>
-public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, PresencePump pump,
-    IGrainFactory grains, DeviceLeaseKeeper keeper, LiveRateLimiter limiter, TimeProvider time) : Hub
+public sealed class PresenceHub(LiveConnections live, LiveOperations operations, PresencePump pump) : Hub
 {
     /// <summary>Lease of a connection-bound device; the server renews it while the connection lives.</summary>
-    public static readonly TimeSpan ConnectionDeviceTtl = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan ConnectionDeviceTtl = LiveOperations.ConnectionDeviceTtl;
 
     /// <inheritdoc />
     public override async Task OnConnectedAsync()
@@ -44,17 +43,7 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
         }
         if (Context.Items["device"] is string deviceId)
         {
-            // A transport loss is a hint, not the truth: the device still counts for the grace window, so a quick
-            // reconnect shows watchers no flicker.
-            keeper.Release(Context.ConnectionId);
-            try
-            {
-                await grains.GetGrain<IPersonGrain>(Context.User!.UserIdOf()).ConnectionLost(deviceId);
-            }
-            finally
-            {
-                keeper.DisconnectHandled();
-            }
+            await operations.DeviceConnectionLost(Context.User!, Context.ConnectionId, deviceId);
         }
         await base.OnDisconnectedAsync(exception);
     }
@@ -65,19 +54,8 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
     /// </summary>
     public async Task<PresenceView> Present(string deviceId, DeviceKind kind, Availability? availability)
     {
-        if (deviceId is null || !Validation.IsId(deviceId))
-        {
-            throw new HubException("deviceId must be 1-64 characters: letters, digits, '.', '_', '@', '-'");
-        }
-        if (availability is { } a && !AvailabilityRules.IsValidForDevice(a))
-        {
-            throw new HubException("a device may report Available, Away, BeRightBack, Busy or DoNotDisturb");
-        }
-        var userId = Context.User!.UserIdOf();
-        var report = new DeviceReport(deviceId, kind, availability, null, null, ["chat"], null, ConnectionDeviceTtl);
-        var view = await grains.GetGrain<IPersonGrain>(userId).PutDevice(report);
+        var view = await Run(() => operations.Present(Context.User!, Context.ConnectionId, deviceId, kind, availability));
         Context.Items["device"] = deviceId;
-        keeper.Keep(Context.ConnectionId, userId, report);
         return view;
     }
 
@@ -87,57 +65,34 @@ public sealed class PresenceHub(LiveConnections live, IDirectoryStore directory,
     /// errors: <c>Invalid request: field: message; …</c>, or <c>Rate limit exceeded; retry after N s.</c> (a
     /// per-principal bucket of the REST limit's size, see <see cref="LiveRateLimiter"/>).
     /// </summary>
-    public async Task<PresenceView> SetStatus(StatusRequest? request)
-    {
-        if (!limiter.TryAcquire(Context.User!, out var retryAfter))
-        {
-            throw new HubException($"Rate limit exceeded; retry after {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.");
-        }
-        var v = MeApi.ValidateStatus(request, options.Value.Limits.MaxNoteLength, time.GetUtcNow());
-        if (!v.Ok)
-        {
-            throw new HubException("Invalid request: " + v.Detail);
-        }
-        return await grains.GetGrain<IPersonGrain>(Context.User!.UserIdOf())
-            .SetStatus(new SetStatus(request!.Availability, request.Activity, request.Note, request.Until));
-    }
+    public Task<PresenceView> SetStatus(StatusRequest? request) => Run(() => operations.SetStatus(Context.User!, request));
 
     /// <summary>Watches people; returns their current views.</summary>
     public async Task<IReadOnlyList<PresenceView>> Watch(string[] userIds) =>
         await WatchFrom((userIds ?? []).Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => 0L, StringComparer.Ordinal));
 
     /// <summary>Watches people, returning only views newer than the sequence given per person (resume).</summary>
-    public async Task<IReadOnlyList<PresenceView>> WatchFrom(Dictionary<string, long> known)
-    {
-        ArgumentNullException.ThrowIfNull(known);
-        var c = Connection;
-        var max = options.Value.Limits.MaxWatch;
-        if (known.Keys.Count(k => !c.Watching.ContainsKey(k)) + c.Watching.Count > max)
-        {
-            throw new HubException($"A connection may watch at most {max} people.");
-        }
-        var bad = known.Keys.Where(k => k is null || !Validation.IsId(k)).ToList();
-        if (bad.Count > 0)
-        {
-            throw new HubException($"Invalid ids: {string.Join(", ", bad.Take(10))}");
-        }
-        var found = (await directory.GetPeople(known.Keys, Context.ConnectionAborted)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-        found.Add(c.WatcherId); // one may always watch oneself
-        var unknown = known.Keys.Where(k => !found.Contains(k)).ToList();
-        if (unknown.Count > 0)
-        {
-            throw new HubException($"Unknown people: {string.Join(", ", unknown.Take(10))}");
-        }
-        var views = await live.Watch(c, known.Keys);
+    public async Task<IReadOnlyList<PresenceView>> WatchFrom(Dictionary<string, long> known) =>
         // A plain array: the MessagePack hub protocol serializes a result by its runtime type and cannot write the
         // compiler's collection-expression types.
-        return views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId)).ToArray();
-    }
+        await Run(() => operations.WatchFrom(Connection, known ?? throw new HubException("known is required"), Context.ConnectionAborted));
 
     /// <summary>Stops watching people.</summary>
-    public void Unwatch(string[] userIds) => live.Unwatch(Connection, userIds ?? []);
+    public void Unwatch(string[] userIds) => operations.Unwatch(Connection, userIds ?? []);
 
     private LiveConnection Connection => (LiveConnection)Context.Items[typeof(LiveConnection)]!;
+
+    private static async Task<T> Run<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (LiveOperationException e)
+        {
+            throw new HubException(e.Message);
+        }
+    }
 }
 
 /// <summary>

@@ -1,0 +1,129 @@
+using System.Security.Claims;
+using Herald.Cluster.Directory;
+using Herald.Cluster.Presence;
+using Herald.Core.Model;
+using Herald.Core.Privacy;
+using Herald.Server.Apis;
+using Herald.Server.Auth;
+using Herald.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Server.Live;
+
+/// <summary>
+/// A live operation refused: <see cref="Status"/> is the HTTP status it corresponds to (400 invalid, 404 unknown people,
+/// 429 rate limited), the message says why. The SignalR hub turns it into a <c>HubException</c> with the same text, the
+/// WebSocket protocol into an <c>error</c> message.
+/// </summary>
+public sealed class LiveOperationException(int status, string message) : Exception(message)
+{
+    /// <summary>The corresponding HTTP status.</summary>
+    public int Status { get; } = status;
+}
+
+/// <summary>
+/// What a live connection can ask for — watch, resume, unwatch, set the status, become a device — with the same checks
+/// and limits on every live protocol (the SignalR hub and the WebSocket protocol at <c>/api/v1/live</c>).
+/// </summary>
+public sealed class LiveOperations(LiveConnections live, IDirectoryStore directory, IOptions<HeraldOptions> options, IGrainFactory grains,
+    DeviceLeaseKeeper keeper, LiveRateLimiter limiter, TimeProvider time)
+{
+    /// <summary>Lease of a connection-bound device; the server renews it while the connection lives.</summary>
+    public static readonly TimeSpan ConnectionDeviceTtl = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Watches the people named in <paramref name="known"/> and returns the views newer than the sequence given for
+    /// each (0: the current view). The snapshot counts as delivered, so the fan-out does not send it again.
+    /// </summary>
+    public async Task<PresenceView[]> WatchFrom(LiveConnection connection, Dictionary<string, long> known, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(known);
+        var max = options.Value.Limits.MaxWatch;
+        if (known.Keys.Count(k => !connection.Watching.ContainsKey(k)) + connection.Watching.Count > max)
+        {
+            throw new LiveOperationException(400, $"A connection may watch at most {max} people.");
+        }
+        var bad = known.Keys.Where(k => k is null || !Validation.IsId(k)).ToList();
+        if (bad.Count > 0)
+        {
+            throw new LiveOperationException(400, $"Invalid ids: {string.Join(", ", bad.Take(10))}");
+        }
+        var found = (await directory.GetPeople(known.Keys, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        found.Add(connection.WatcherId); // one may always watch oneself
+        var unknown = known.Keys.Where(k => !found.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new LiveOperationException(404, $"Unknown people: {string.Join(", ", unknown.Take(10))}");
+        }
+        var views = await live.Watch(connection, known.Keys);
+        return [.. views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId))];
+    }
+
+    /// <summary>Stops watching <paramref name="userIds"/> (ids not watched are ignored).</summary>
+    public void Unwatch(LiveConnection connection, IEnumerable<string> userIds) => live.Unwatch(connection, userIds);
+
+    /// <summary>
+    /// Sets the caller's preferred status exactly like <c>PUT /api/v1/me/status</c> (same body, checks and durable write),
+    /// limited by the caller's live bucket (<see cref="LiveRateLimiter"/>); returns the caller's own view.
+    /// </summary>
+    public async Task<PresenceView> SetStatus(ClaimsPrincipal user, StatusRequest? request)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (!limiter.TryAcquire(user, out var retryAfter))
+        {
+            throw new LiveOperationException(429, $"Rate limit exceeded; retry after {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.");
+        }
+        var v = MeApi.ValidateStatus(request, options.Value.Limits.MaxNoteLength, time.GetUtcNow());
+        if (!v.Ok)
+        {
+            throw new LiveOperationException(400, "Invalid request: " + v.Detail);
+        }
+        return await grains.GetGrain<IPersonGrain>(user.UserIdOf())
+            .SetStatus(new SetStatus(request!.Availability, request.Activity, request.Note, request.Until));
+    }
+
+    /// <summary>
+    /// Makes the connection a device of the caller: a lease the server renews while the connection lives (see
+    /// <see cref="DeviceLeaseKeeper"/>); after a disconnect it lapses once the grace window has passed.
+    /// </summary>
+    public async Task<PresenceView> Present(ClaimsPrincipal user, string connectionId, string? deviceId, DeviceKind kind, Availability? availability)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (deviceId is null || !Validation.IsId(deviceId))
+        {
+            throw new LiveOperationException(400, "deviceId must be 1-64 characters: letters, digits, '.', '_', '@', '-'");
+        }
+        if (!Enum.IsDefined(kind))
+        {
+            throw new LiveOperationException(400, "kind is not a known device kind");
+        }
+        if (availability is { } a && !AvailabilityRules.IsValidForDevice(a))
+        {
+            throw new LiveOperationException(400, "a device may report Available, Away, BeRightBack, Busy or DoNotDisturb");
+        }
+        var userId = user.UserIdOf();
+        var report = new DeviceReport(deviceId, kind, availability, null, null, ["chat"], null, ConnectionDeviceTtl);
+        var view = await grains.GetGrain<IPersonGrain>(userId).PutDevice(report);
+        keeper.Keep(connectionId, userId, report);
+        return view;
+    }
+
+    /// <summary>
+    /// The connection of a device ended: the lease is no longer renewed, and the device still counts for the grace
+    /// window (a transport loss is a hint, not the truth), so a quick reconnect shows watchers no flicker.
+    /// </summary>
+    public async Task DeviceConnectionLost(ClaimsPrincipal user, string connectionId, string deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        keeper.Release(connectionId);
+        try
+        {
+            await grains.GetGrain<IPersonGrain>(user.UserIdOf()).ConnectionLost(deviceId);
+        }
+        finally
+        {
+            keeper.DisconnectHandled();
+        }
+    }
+}

@@ -1,0 +1,373 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Herald.Core.Model;
+using Herald.Core.Privacy;
+using Herald.Server.Apis;
+using Herald.Server.Auth;
+using Herald.Server.Hosting;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace Herald.Server.Live;
+
+/// <summary>
+/// Herald's own live protocol: a WebSocket at <c>/api/v1/live</c> (subprotocol <c>herald.live.v1</c>) carrying JSON
+/// text messages — no hub framing, no negotiation. Everything pending for a connection goes out as one message per
+/// wake-up (all views in one <c>presence</c> message), each view's JSON is encoded once and shared by every connection
+/// it goes to, and an idle connection holds no receive buffer. Described in docs/api.md ("Live WebSocket").
+/// </summary>
+public static class LiveSocketApi
+{
+    /// <summary>The endpoint.</summary>
+    public const string Path = "/api/v1/live";
+
+    /// <summary>The WebSocket subprotocol (optional; when the client offers it, the server selects it).</summary>
+    public const string SubProtocol = "herald.live.v1";
+
+    /// <summary>Largest message a client may send, in bytes; a larger one closes the connection with 1009 (message too big).</summary>
+    public const int MaxMessageBytes = 256 * 1024;
+
+    /// <summary>How often the server pings an idle connection, and how long it waits for the pong before closing it.</summary>
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
+
+    /// <summary>Maps the endpoint.</summary>
+    public static void MapLiveSocket(this IEndpointRouteBuilder app)
+    {
+        app.Map(Path, Accept).RequireAuthorization(HeraldPolicies.Person).WithTags("Live").WithName("LiveSocket")
+            .WithSummary("Herald's live protocol over a WebSocket (JSON messages): watch, resume, set status, receive presence.");
+    }
+
+    private static async Task Accept(HttpContext http, LiveOperations operations, LiveConnections live, IOptions<JsonOptions> json,
+        ConnectionDrain drain, ILoggerFactory loggers)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket upgrade required",
+                detail: $"{Path} is a WebSocket endpoint (subprotocol {SubProtocol}); see docs/api.md.").ExecuteAsync(http);
+            return;
+        }
+        var offered = http.WebSockets.WebSocketRequestedProtocols;
+        if (offered.Count > 0 && !offered.Contains(SubProtocol, StringComparer.Ordinal))
+        {
+            await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unsupported subprotocol",
+                detail: $"the server speaks {SubProtocol}").ExecuteAsync(http);
+            return;
+        }
+        using var ws = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = offered.Count > 0 ? SubProtocol : null,
+            KeepAliveInterval = KeepAlive,
+            KeepAliveTimeout = KeepAlive,
+        });
+        var session = new LiveSocketSession(ws, http.User, new LiveConnection(http.TraceIdentifier, http.User.UserIdOf()), operations, live,
+            json.Value.SerializerOptions, loggers.CreateLogger(typeof(LiveSocketApi)));
+        await session.Run(http.RequestAborted, drain.Draining);
+    }
+}
+
+/// <summary>A client request on the live WebSocket: <c>{"op": …, "id": …, …}</c>.</summary>
+public sealed class LiveRequest
+{
+    /// <summary><c>watch</c>, <c>watchFrom</c>, <c>unwatch</c>, <c>status</c>, <c>present</c> or <c>ping</c>.</summary>
+    public string? Op { get; set; }
+
+    /// <summary>The client's correlation id, echoed in the reply (any JSON number or string; optional).</summary>
+    public JsonElement? Id { get; set; }
+
+    /// <summary>People to watch or unwatch.</summary>
+    public string[]? Users { get; set; }
+
+    /// <summary>For <c>watchFrom</c>: the last sequence the client has per person.</summary>
+    public Dictionary<string, long>? Known { get; set; }
+
+    /// <summary>For <c>status</c>: the same body as <c>PUT /api/v1/me/status</c>.</summary>
+    public StatusRequest? Status { get; set; }
+
+    /// <summary>For <c>present</c>: the device id.</summary>
+    public string? DeviceId { get; set; }
+
+    /// <summary>For <c>present</c>: the device kind (default Web).</summary>
+    public DeviceKind? Kind { get; set; }
+
+    /// <summary>For <c>present</c>: the device's availability.</summary>
+    public Availability? Availability { get; set; }
+}
+
+/// <summary>One WebSocket connection of the live protocol: a receive loop for requests and a pump for presence.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Run disposes the send lock when the connection ends.")]
+internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal user, LiveConnection connection, LiveOperations operations,
+    LiveConnections live, JsonSerializerOptions json, ILogger logger)
+{
+    private static readonly byte[] PresenceHead = "{\"type\":\"presence\",\"views\":["u8.ToArray();
+    private static readonly byte[] PresenceTail = "]}"u8.ToArray();
+    private static readonly ConditionalWeakTable<PresenceView, byte[]> Encoded = new();
+    private readonly SemaphoreSlim _send = new(1, 1);
+    private string? _device;
+
+    public async Task Run(CancellationToken aborted, CancellationToken draining)
+    {
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(aborted, draining);
+        await live.Open(connection);
+        var pump = Pump(end.Token, aborted, draining);
+        try
+        {
+            await Receive(aborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            // the client went away
+        }
+        finally
+        {
+            await end.CancelAsync();
+            await pump;
+            live.Close(connection);
+            if (_device is { } device)
+            {
+                await operations.DeviceConnectionLost(user, connection.Id, device);
+            }
+            _send.Dispose();
+        }
+    }
+
+    /// <summary>Writes everything pending as one message per wake-up; on drain tells the client to reconnect and closes.</summary>
+    private async Task Pump(CancellationToken end, CancellationToken aborted, CancellationToken draining)
+    {
+        try
+        {
+            while (true)
+            {
+                await connection.WaitAsync(end);
+                var views = connection.TakeAll();
+                if (views.Count > 0)
+                {
+                    await SendPresence(views, aborted);
+                }
+                foreach (var e in connection.TakeEvents())
+                {
+                    await SendJson(new { type = PresencePump.MessageName(e.Type), @event = JsonSerializer.Deserialize<JsonElement>(e.Json) }, aborted);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            return; // the connection is gone; the receive loop ends too
+        }
+        if (draining.IsCancellationRequested && !aborted.IsCancellationRequested && ws.State == WebSocketState.Open)
+        {
+            try
+            {
+                // Graceful shutdown: the client reconnects (through the load balancer) and resumes with watchFrom.
+                await SendJson(new { type = "reconnect", retryAfterMs = (int)ConnectionDrain.ClientRetry.TotalMilliseconds }, aborted);
+                await Locked(() => ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server draining", aborted), aborted);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // gone already
+            }
+        }
+    }
+
+    private async Task Receive(CancellationToken ct)
+    {
+        while (true)
+        {
+            // Wait for a message without holding a buffer: idle connections cost no receive memory.
+            var first = await ws.ReceiveAsync(Memory<byte>.Empty, ct);
+            if (first.MessageType == WebSocketMessageType.Close)
+            {
+                await CloseIfOpen(WebSocketCloseStatus.NormalClosure, null, ct);
+                return;
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(4096);
+            var length = 0;
+            try
+            {
+                ValueWebSocketReceiveResult r;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length >= LiveSocketApi.MaxMessageBytes)
+                        {
+                            await CloseIfOpen(WebSocketCloseStatus.MessageTooBig, $"messages are limited to {LiveSocketApi.MaxMessageBytes} bytes", ct);
+                            return;
+                        }
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, LiveSocketApi.MaxMessageBytes));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    r = await ws.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, LiveSocketApi.MaxMessageBytes) - length), ct);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                    {
+                        await CloseIfOpen(WebSocketCloseStatus.NormalClosure, null, ct);
+                        return;
+                    }
+                    length += r.Count;
+                }
+                while (!r.EndOfMessage);
+                if (r.MessageType != WebSocketMessageType.Text)
+                {
+                    await CloseIfOpen(WebSocketCloseStatus.InvalidMessageType, $"{LiveSocketApi.SubProtocol} messages are JSON text", ct);
+                    return;
+                }
+                await Handle(buffer.AsMemory(0, length), ct);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private async Task Handle(ReadOnlyMemory<byte> message, CancellationToken ct)
+    {
+        LiveRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize<LiveRequest>(message.Span, json);
+        }
+        catch (JsonException ex)
+        {
+            await SendError(null, 400, "Invalid request", "the message is not a valid request: " + ex.Message, ct);
+            return;
+        }
+        if (request is null)
+        {
+            await SendError(null, 400, "Invalid request", "a request is a JSON object with an \"op\"", ct);
+            return;
+        }
+        var id = request.Id;
+        try
+        {
+            switch (request.Op)
+            {
+                case "watch":
+                    var ids = request.Users ?? throw new LiveOperationException(400, "Invalid request: users: is required");
+                    var views = await operations.WatchFrom(connection, ids.Distinct(StringComparer.Ordinal).ToDictionary(u => u, _ => 0L, StringComparer.Ordinal), ct);
+                    await SendJson(new { type = "result", id, views }, ct);
+                    break;
+                case "watchFrom":
+                    var known = request.Known ?? throw new LiveOperationException(400, "Invalid request: known: is required");
+                    await SendJson(new { type = "result", id, views = await operations.WatchFrom(connection, known, ct) }, ct);
+                    break;
+                case "unwatch":
+                    operations.Unwatch(connection, request.Users ?? throw new LiveOperationException(400, "Invalid request: users: is required"));
+                    await SendJson(new { type = "result", id }, ct);
+                    break;
+                case "status":
+                    await SendJson(new { type = "result", id, view = await operations.SetStatus(user, request.Status) }, ct);
+                    break;
+                case "present":
+                    var view = await operations.Present(user, connection.Id, request.DeviceId, request.Kind ?? DeviceKind.Web, request.Availability);
+                    _device = request.DeviceId;
+                    await SendJson(new { type = "result", id, view }, ct);
+                    break;
+                case "ping":
+                    await SendJson(new { type = "pong", id }, ct);
+                    break;
+                default:
+                    throw new LiveOperationException(400, $"Unknown op '{request.Op}': use watch, watchFrom, unwatch, status, present or ping.");
+            }
+        }
+        catch (LiveOperationException e)
+        {
+            await SendError(id, e.Status, e.Status switch { 404 => "Not found", 429 => "Too many requests", _ => "Invalid request" }, e.Message, ct);
+        }
+    }
+
+    private Task SendError(JsonElement? id, int status, string title, string detail, CancellationToken ct) =>
+        SendJson(new { type = "error", id, status, title, detail }, ct);
+
+    private Task SendJson<T>(T message, CancellationToken ct)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(message, json);
+        return Locked(() => ws.SendAsync(bytes, WebSocketMessageType.Text, true, ct), ct);
+    }
+
+    /// <summary>All pending views in one message; each view's JSON is encoded once per view instance and shared.</summary>
+    private async Task SendPresence(IReadOnlyList<PresenceView> views, CancellationToken ct)
+    {
+        var parts = new byte[views.Count][];
+        var size = PresenceHead.Length + PresenceTail.Length + views.Count;
+        for (var i = 0; i < views.Count; i++)
+        {
+            if (!Encoded.TryGetValue(views[i], out var bytes))
+            {
+                bytes = JsonSerializer.SerializeToUtf8Bytes(views[i], json);
+                Encoded.TryAdd(views[i], bytes); // a concurrent first use may encode twice; both are identical
+            }
+            parts[i] = bytes;
+            size += bytes.Length;
+        }
+        var frame = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            PresenceHead.CopyTo(frame, 0);
+            var at = PresenceHead.Length;
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (i > 0)
+                {
+                    frame[at++] = (byte)',';
+                }
+                parts[i].CopyTo(frame, at);
+                at += parts[i].Length;
+            }
+            PresenceTail.CopyTo(frame, at);
+            at += PresenceTail.Length;
+            await _send.WaitAsync(ct);
+            try
+            {
+                await ws.SendAsync(frame.AsMemory(0, at), WebSocketMessageType.Text, true, ct);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private async Task CloseIfOpen(WebSocketCloseStatus status, string? reason, CancellationToken ct)
+    {
+        if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                await Locked(() => ws.CloseOutputAsync(status, reason, ct), ct);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException)
+            {
+                LogCloseFailed(ex);
+            }
+        }
+    }
+
+    private async Task Locked(Func<Task> send, CancellationToken ct)
+    {
+        await _send.WaitAsync(ct);
+        try
+        {
+            await send();
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a live WebSocket failed")]
+    private partial void LogCloseFailed(Exception ex);
+}
