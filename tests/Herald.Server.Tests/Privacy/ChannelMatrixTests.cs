@@ -10,7 +10,7 @@ namespace Herald.Server.Tests.Privacy;
 
 /// <summary>
 /// The disclosure matrix of the Core tests, run through every channel of the server: REST get, batch, people
-/// search, SignalR and SSE must each give every tier exactly its fields, in every context — identical everywhere.
+/// search, SignalR, the live WebSocket and SSE must each give every tier exactly its fields, in every context — identical everywhere.
 /// </summary>
 public sealed class ChannelMatrixTests : IAsyncLifetime
 {
@@ -167,6 +167,11 @@ public sealed class ChannelMatrixTests : IAsyncLifetime
         await using (var hub = await SignalRWatcher.Connect(_server.BaseAddress, _tokens[watcher]))
         {
             result["signalr"] = Parse((await hub.Connection.InvokeAsync<List<JsonElement>>("Watch", new[] { "ada" })).Single());
+        }
+        await using (var socket = await SocketWatcher.Connect(_server.BaseAddress, _tokens[watcher]))
+        {
+            var reply = await socket.Request(new { op = "watch", users = new[] { "ada" } });
+            result["websocket"] = Parse(reply.GetProperty("views").EnumerateArray().Single());
         }
         await using (var sse = await SseWatcher.Connect(_server, _tokens[watcher], "watch=ada"))
         {

@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Herald.Server.Tests.Infrastructure;
+
+namespace Herald.Server.Tests.Live;
+
+/// <summary>
+/// The live WebSocket protocol at <c>/api/v1/live</c>: watch, resume, status, present and ping over JSON messages;
+/// presence pushed as batches; every bad input answered with an <c>error</c> (the connection stays usable) or, for
+/// what breaks the framing, a WebSocket close with the right status.
+/// </summary>
+public sealed class LiveSocketTests : IAsyncLifetime
+{
+    private readonly HeraldTestServer _server = new();
+    private Dictionary<string, string> _tokens = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _server.StartAsync();
+        _tokens = await _server.CreatePeople(HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"), HeraldTestServer.Person("cleo"));
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_watcher_gets_the_current_views_and_then_every_change_pushed()
+    {
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        Assert.Equal("herald.live.v1", bob.Socket.SubProtocol);
+        var initial = await bob.Watch("anna", "cleo");
+        Assert.Equal(["anna", "cleo"], initial.Select(v => v.UserId).Order());
+
+        using var anna = _server.Client(_tokens["anna"]);
+        (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "DoNotDisturb", note = "writing" })).EnsureSuccessStatusCode();
+
+        await Eventually.True(() => bob.Latest("anna")?.Availability == "DoNotDisturb", because: "the change is pushed");
+        Assert.Equal("writing", bob.Latest("anna")!.Note);
+        Assert.True(bob.Latest("anna")!.Sequence > initial.Single(v => v.UserId == "anna").Sequence);
+        Assert.Null(bob.Latest("cleo")); // cleo did not change: nothing pushed for her
+    }
+
+    [Fact]
+    public async Task Status_sets_the_callers_status_like_the_REST_call_and_watchers_receive_it()
+    {
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await bob.Watch("anna");
+        await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+
+        var reply = await anna.Request(new { op = "status", status = new { availability = "Busy", note = "in a call" } });
+
+        Assert.Equal("result", reply.GetProperty("type").GetString());
+        Assert.Equal("Busy", reply.GetProperty("view").GetProperty("availability").GetString());
+        await Eventually.True(() => bob.Latest("anna")?.Note == "in a call");
+        using var rest = _server.Client(_tokens["anna"]);
+        Assert.Equal("Busy", (await rest.GetFromJsonAsync<JsonElement>("/api/v1/me/presence")).GetProperty("availability").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"op\":\"status\",\"id\":1,\"status\":{\"availability\":\"Unknown\"}}", 400, "Invalid request: availability: Unknown cannot be chosen")]
+    [InlineData("{\"op\":\"status\",\"id\":1}", 400, "Invalid request: body: is required")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"users\":[\"nobody\"]}", 404, "Unknown people: nobody")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"users\":[\"no way\"]}", 400, "Invalid ids: no way")]
+    [InlineData("{\"op\":\"watch\",\"id\":1}", 400, "users: is required")]
+    [InlineData("{\"op\":\"watchFrom\",\"id\":1}", 400, "known: is required")]
+    [InlineData("{\"op\":\"present\",\"id\":1,\"deviceId\":\"\"}", 400, "deviceId must be")]
+    [InlineData("{\"op\":\"fly\",\"id\":1}", 400, "Unknown op 'fly'")]
+    [InlineData("{\"id\":1}", 400, "Unknown op ''")]
+    [InlineData("{\"op\":\"status\",\"id\":1,\"status\":{\"availability\":\"Sleepy\"}}", 400, "not a valid request")]
+    [InlineData("[1,2", 400, "not a valid request")]
+    [InlineData("null", 400, "a request is a JSON object")]
+    public async Task Bad_requests_get_an_error_with_a_status_and_the_connection_stays_usable(string message, int status, string detail)
+    {
+        await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+
+        await anna.SendRaw(message);
+        await Eventually.True(() => anna.Messages.Any(m => m.GetProperty("type").GetString() == "error"));
+
+        var error = anna.Messages.Single(m => m.GetProperty("type").GetString() == "error");
+        Assert.Equal(status, error.GetProperty("status").GetInt32());
+        Assert.Contains(detail, error.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var pong = await anna.Request(new { op = "ping" });
+        Assert.Equal("pong", pong.GetProperty("type").GetString());
+        Assert.False(anna.Closed);
+    }
+
+    [Fact]
+    public async Task WatchFrom_returns_only_what_moved_past_the_clients_sequences()
+    {
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { note = "first" })).EnsureSuccessStatusCode();
+        }
+        long annaSeq, cleoSeq;
+        await using (var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]))
+        {
+            var views = await bob.Watch("anna", "cleo");
+            annaSeq = views.Single(v => v.UserId == "anna").Sequence;
+            cleoSeq = views.Single(v => v.UserId == "cleo").Sequence;
+        }
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { note = "while bob was away" })).EnsureSuccessStatusCode();
+        }
+
+        await using var again = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        var reply = await again.Request(new { op = "watchFrom", known = new Dictionary<string, long> { ["anna"] = annaSeq, ["cleo"] = cleoSeq } });
+
+        var moved = reply.GetProperty("views").EnumerateArray().ToList();
+        Assert.Single(moved);
+        Assert.Equal("while bob was away", moved[0].GetProperty("note").GetString());
+    }
+
+    [Fact]
+    public async Task Unwatch_stops_the_pushes_for_that_person()
+    {
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await bob.Watch("anna", "cleo");
+        var reply = await bob.Request(new { op = "unwatch", users = new[] { "anna" } });
+        Assert.Equal("result", reply.GetProperty("type").GetString());
+
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { note = "unseen" })).EnsureSuccessStatusCode();
+        }
+        using (var cleo = _server.Client(_tokens["cleo"]))
+        {
+            (await cleo.PutAsJsonAsync("/api/v1/me/status", new { note = "seen" })).EnsureSuccessStatusCode();
+        }
+
+        // cleo's change was made after anna's: once it has arrived, anna's would have too.
+        await Eventually.True(() => bob.Latest("cleo")?.Note == "seen");
+        Assert.Null(bob.Latest("anna"));
+    }
+
+    [Fact]
+    public async Task Present_makes_the_connection_a_device_and_closing_it_starts_the_grace_window()
+    {
+        var keeper = (Herald.Server.Live.DeviceLeaseKeeper)_server.Services.GetService(typeof(Herald.Server.Live.DeviceLeaseKeeper))!;
+        var disconnectsBefore = keeper.Disconnects;
+        await using (var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]))
+        {
+            var reply = await anna.Request(new { op = "present", deviceId = "laptop-1", kind = "Desktop", availability = "Available" });
+            Assert.Equal("result", reply.GetProperty("type").GetString());
+            Assert.Equal("Available", reply.GetProperty("view").GetProperty("availability").GetString());
+            using var rest = _server.Client(_tokens["anna"]);
+            var own = await rest.GetFromJsonAsync<JsonElement>("/api/v1/me/presence");
+            Assert.Contains(own.GetProperty("devices").EnumerateArray(), d => d.GetProperty("deviceId").GetString() == "laptop-1");
+        }
+        await Eventually.True(() => keeper.Disconnects > disconnectsBefore, because: "closing the socket hands the device to its grace window");
+    }
+
+    [Fact]
+    public async Task A_message_over_the_limit_closes_the_connection_with_1009()
+    {
+        await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+
+        await anna.SendRaw("{\"op\":\"ping\",\"pad\":\"" + new string('x', Herald.Server.Live.LiveSocketApi.MaxMessageBytes) + "\"}");
+
+        await Eventually.True(() => anna.Closed);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, anna.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_binary_message_closes_the_connection_with_1003()
+    {
+        await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+
+        await anna.SendRaw("{\"op\":\"ping\"}", WebSocketMessageType.Binary);
+
+        await Eventually.True(() => anna.Closed);
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, anna.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Without_an_upgrade_a_token_or_our_subprotocol_the_endpoint_answers_with_problem_details()
+    {
+        using var anon = _server.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anon.GetAsync("/api/v1/live")).StatusCode);
+
+        using var anna = _server.Client(_tokens["anna"]);
+        var plain = await anna.GetAsync("/api/v1/live");
+        Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        Assert.Equal("application/problem+json", plain.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("WebSocket upgrade required", await plain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var wrong = await Assert.ThrowsAnyAsync<WebSocketException>(() => SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"], "chat.v2"));
+        Assert.Contains("400", wrong.Message, StringComparison.Ordinal);
+        await using var none = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"], subProtocol: null);
+        Assert.Equal("pong", (await none.Request(new { op = "ping" })).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_browser_can_authenticate_with_the_access_token_query()
+    {
+        using var ws = new ClientWebSocket();
+        var uri = new UriBuilder(_server.BaseAddress) { Scheme = "ws", Path = "/api/v1/live", Query = "access_token=" + Uri.EscapeDataString(_tokens["anna"]) }.Uri;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await ws.ConnectAsync(uri, timeout.Token);
+        Assert.Equal(WebSocketState.Open, ws.State);
+        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+    }
+}
