@@ -298,9 +298,17 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     /// Renews every registration of this silo (replacing the watcher sets), applying the returned views so that
     /// sinks catch up on anything missed. Bounded parallelism; failures are logged and retried next round.
     /// </summary>
-    public async Task RenewAll(CancellationToken ct)
+    public Task RenewAll(CancellationToken ct) => RenewSlice(0, 1, ct);
+
+    /// <summary>
+    /// Renews the registrations in slice <paramref name="slice"/> of <paramref name="slices"/> (people split by a hash
+    /// of their id), so that a round can be spread over the renewal period instead of arriving as one burst of calls.
+    /// </summary>
+    public async Task RenewSlice(int slice, int slices, CancellationToken ct)
     {
-        var work = _watched.ToArray();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slices);
+        var work = slices == 1 ? _watched.ToArray()
+            : [.. _watched.Where(kv => (StringComparer.Ordinal.GetHashCode(kv.Key) & int.MaxValue) % slices == slice)];
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct }, async (kv, _) =>
         {
             string[] watcherIds;
@@ -513,7 +521,32 @@ public sealed class SiloPresenceRenewal(SiloPresenceHub hub) : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Two independent loops: a slow user-locator call never delays the watch renewals (and the reverse).
-        await Task.WhenAll(Loop(hub.RenewAll, stoppingToken), Loop(hub.RenewConnected, stoppingToken));
+        await Task.WhenAll(WatchLoop(stoppingToken), Loop(hub.RenewConnected, stoppingToken));
+    }
+
+    /// <summary>
+    /// Renews every watch registration once per period, spread over the period in slices of about a second (at most
+    /// 30): 5,000 watched people renewed in one burst every 30 s took a core for a few hundred milliseconds and
+    /// showed up as a latency spike for every delivery queued behind it.
+    /// </summary>
+    private async Task WatchLoop(CancellationToken stoppingToken)
+    {
+        var period = hub.Options.SiloWatchRenewal;
+        var slices = (int)Math.Clamp(Math.Floor(period.TotalSeconds), 1, 30);
+        using var timer = new PeriodicTimer(period / slices);
+        var slice = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await hub.RenewSlice(slice, slices, stoppingToken);
+                slice = (slice + 1) % slices;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
     }
 
     private async Task Loop(Func<CancellationToken, Task> renew, CancellationToken stoppingToken)
