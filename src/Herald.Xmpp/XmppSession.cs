@@ -864,7 +864,7 @@ internal sealed partial class XmppSession : IPresenceSink
     private async Task WriteBytes(ReadOnlyMemory<byte> bytes)
     {
         var timeout = _writeTimeout;
-        if (timeout is null || !timeout.TryReset())
+        if (timeout is null || timeout.IsCancellationRequested)
         {
             timeout?.Dispose();
             timeout = _writeTimeout = new CancellationTokenSource();
@@ -872,6 +872,7 @@ internal sealed partial class XmppSession : IPresenceSink
         timeout.CancelAfter(_gw.Options.WriteTimeout);
         await _stream.WriteAsync(bytes, timeout.Token);
         await _stream.FlushAsync(timeout.Token);
+        timeout.TryReset(); // disarms the timer until the next write
     }
 
     private async Task SendStreamError(string condition, string? text)
