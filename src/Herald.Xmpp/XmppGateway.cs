@@ -45,6 +45,7 @@ public sealed partial class XmppGateway : BackgroundService
         Logger = logger;
         Time = time ?? TimeProvider.System;
         Caps = new CapsCache(Options.CapsCacheSize);
+        Presences = new PresenceStanzaEncoder(Options.Domain);
         Limits = new ParserLimits
         {
             MaxStanzaBytes = Options.MaxStanzaBytes,
@@ -63,6 +64,9 @@ public sealed partial class XmppGateway : BackgroundService
     internal ILogger Logger { get; }
     internal TimeProvider Time { get; }
     internal ParserLimits Limits { get; }
+
+    /// <summary>Presence stanzas as UTF-8, rendered once per view instance for all sessions of this process.</summary>
+    internal PresenceStanzaEncoder Presences { get; }
 
     /// <summary>Verified XEP-0115 capabilities (ver → features), shared by all sessions of this process.</summary>
     public CapsCache Caps { get; }

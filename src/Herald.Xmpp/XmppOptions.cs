@@ -60,8 +60,18 @@ public sealed class XmppOptions
     /// <summary>Most roster items (contacts) a client is given and may hold.</summary>
     public int MaxRosterItems { get; set; } = 1_000;
 
-    /// <summary>Outgoing stanzas queued for a connection before it is closed as too slow (presence is coalesced first).</summary>
+    /// <summary>
+    /// Outgoing stanzas other than contacts' presence (messages, IQ pushes and queries, subscription requests) queued
+    /// for a connection; one more closes it with <c>policy-violation</c> as a client that does not read. Contacts'
+    /// presence is not counted: it is coalesced to the newest per contact (bounded by the roster) and never dropped.
+    /// </summary>
     public int MaxQueuedStanzas { get; set; } = 1_000;
+
+    /// <summary>
+    /// A write to a client must be accepted within this time; otherwise the connection is closed (the client
+    /// reconnects and is given every current presence again).
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Device lease of an XMPP resource; renewed every third of it while the stream lives.</summary>
     public TimeSpan ResourceLease { get; set; } = TimeSpan.FromSeconds(60);

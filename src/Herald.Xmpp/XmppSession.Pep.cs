@@ -160,7 +160,7 @@ internal sealed partial class XmppSession
     /// from the view (exactly the disclosed precision) when it differs from what this resource got last; an empty
     /// item when something was sent before and the view no longer discloses it. Nothing for someone never shown.
     /// </summary>
-    private void AppendPep(StringBuilder sb, PresenceView view)
+    private void AppendPep(PooledByteWriter output, PresenceView view)
     {
         foreach (var node in XmppRendering.PepNodes)
         {
@@ -177,12 +177,12 @@ internal sealed partial class XmppSession
                 continue;
             }
             _pepSent[key] = text;
-            sb.Append(XmppRendering.PepEvent(view.UserId, Domain, FullJid, node, payload).ToString(SaveOptions.DisableFormatting));
+            output.Write(XmppRendering.PepEvent(view.UserId, Domain, FullJid, node, payload).ToString(SaveOptions.DisableFormatting));
         }
     }
 
     /// <summary>After caps made this resource interested: the current items of everyone it watches.</summary>
-    private void AppendPepResync(StringBuilder sb)
+    private void AppendPepResync(PooledByteWriter output)
     {
         if (!_pepResync)
         {
@@ -191,7 +191,7 @@ internal sealed partial class XmppSession
         _pepResync = false;
         foreach (var view in _current.Values)
         {
-            AppendPep(sb, view);
+            AppendPep(output, view);
         }
     }
 

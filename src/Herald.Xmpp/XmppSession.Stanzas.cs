@@ -511,8 +511,8 @@ internal sealed partial class XmppSession
         var capabilities = new List<string> { "chat" };
         _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), _pepActivity, idleSince, capabilities, _pepLocation, _gw.Options.ResourceLease);
         var person = _gw.Person(UserId);
-        await person.PutDevice(_report);
-        await ApplyNote(person, status);
+        var own = await person.PutDevice(_report);
+        await ApplyNote(person, status, own);
         if (!_available)
         {
             _available = true;
@@ -535,7 +535,10 @@ internal sealed partial class XmppSession
     /// The presence <c>status</c> is the person's note. Setting it keeps a preferred status that is in force (the
     /// owner's view names it as the source); an unchanged text changes nothing.
     /// </summary>
-    private async Task ApplyNote(IPersonGrain person, string? status)
+    /// <param name="person">The person's grain.</param>
+    /// <param name="status">The presence's status text.</param>
+    /// <param name="own">The owner's view as <c>PutDevice</c> just returned it (saves a <c>GetViewFor</c> call per presence).</param>
+    private async Task ApplyNote(IPersonGrain person, string? status, PresenceView own)
     {
         status = string.IsNullOrWhiteSpace(status) ? null : status.Trim();
         if (status is { Length: > 280 })
@@ -546,7 +549,6 @@ internal sealed partial class XmppSession
         {
             return;
         }
-        var own = await person.GetViewFor(UserId, "xmpp");
         if (own.Note == status)
         {
             _lastNote = status;

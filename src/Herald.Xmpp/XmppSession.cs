@@ -46,6 +46,8 @@ internal sealed partial class XmppSession : IPresenceSink
     private readonly Lock _signalLock = new();
     private readonly LatestStateMailbox<PresenceView> _views = new(v => v.UserId, v => v.Sequence);
     private readonly Queue<XElement> _queue = new();
+    private byte[]? _recipient;
+    private CancellationTokenSource? _writeTimeout;
     private readonly HashSet<string> _shownAvailable = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PresenceView> _current = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _watching = new(StringComparer.Ordinal);
@@ -227,6 +229,7 @@ internal sealed partial class XmppSession : IPresenceSink
             }
             await EndSession(graceful);
             await _stream.DisposeAsync();
+            _writeTimeout?.Dispose();
         }
     }
 
@@ -688,7 +691,7 @@ internal sealed partial class XmppSession : IPresenceSink
     public void Deliver(PresenceView view)
     {
         ArgumentNullException.ThrowIfNull(view);
-        _current.AddOrUpdate(view.UserId, view, (_, old) => old.Sequence >= view.Sequence ? old : view);
+        _current.AddOrUpdate(view.UserId, static (_, v) => v, static (_, old, v) => old.Sequence >= v.Sequence ? old : v, view);
         if (_views.Offer(view))
         {
             Signal();
@@ -738,16 +741,21 @@ internal sealed partial class XmppSession : IPresenceSink
         }
     }
 
+    /// <summary>
+    /// The one writer of fan-out output: per wake-up, everything pending — queued stanzas first, then the newest
+    /// presence of each contact that changed (coalesced per contact, never dropped: see <see cref="Deliver"/>) — is
+    /// encoded into one pooled buffer and written with one socket write. A failure of this loop closes the
+    /// connection (a session never lives on without its writer: that would lose presence for good).
+    /// </summary>
     private async Task WriteLoop(CancellationToken ct)
     {
-        var sb = new StringBuilder(1024);
+        var output = new PooledByteWriter();
         var batch = new List<XElement>();
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 await _signal.WaitAsync(ct);
-                sb.Clear();
                 batch.Clear();
                 lock (_queue)
                 {
@@ -758,41 +766,52 @@ internal sealed partial class XmppSession : IPresenceSink
                 }
                 foreach (var s in batch)
                 {
-                    sb.Append(s.ToString(SaveOptions.DisableFormatting));
+                    output.Write(s.ToString(SaveOptions.DisableFormatting));
                 }
                 if (_available && !_inactive && (_views.Count > 0 || _pepResync))
                 {
-                    AppendPepResync(sb);
+                    AppendPepResync(output);
+                    var to = _recipient ??= PresenceStanzaEncoder.Recipient(FullJid);
                     foreach (var view in _views.TakeAll())
                     {
                         lock (_shownAvailable)
                         {
-                        var online = view.Availability is not (Availability.Offline or Availability.Unknown);
-                        if (!online && !_shownAvailable.Remove(view.UserId))
-                        {
-                            continue; // never shown available: nothing to retract
+                            var online = view.Availability is not (Availability.Offline or Availability.Unknown);
+                            if (!online && !_shownAvailable.Remove(view.UserId))
+                            {
+                                continue; // never shown available: nothing to retract
+                            }
+                            if (online)
+                            {
+                                _shownAvailable.Add(view.UserId);
+                            }
                         }
-                        if (online)
-                        {
-                            _shownAvailable.Add(view.UserId);
-                        }
-                        }
-                        sb.Append(XmppRendering.Presence(view, Domain, FullJid).ToString(SaveOptions.DisableFormatting));
-                        AppendPep(sb, view);
+                        _gw.Presences.Write(view, to, output);
+                        AppendPep(output, view);
                     }
                 }
-                if (sb.Length > 0)
+                if (output.Length > 0)
                 {
-                    await SendRaw(sb.ToString());
+                    await SendBytes(output.WrittenMemory);
                 }
+                output.Reset();
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
+            await _closed.CancelAsync(); // the transport failed, or the client accepted nothing within the write timeout
+        }
+        catch (Exception ex)
+        {
+            LogWriterFailed(_gw.Logger, ex, UserId);
             await _closed.CancelAsync();
+        }
+        finally
+        {
+            output.Dispose(); // closing ends the read loop too: the client reconnects and gets every current presence
         }
     }
 
@@ -811,20 +830,49 @@ internal sealed partial class XmppSession : IPresenceSink
         }
     }
 
+    private async Task SendBytes(ReadOnlyMemory<byte> bytes)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await WriteBytes(bytes);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     private async Task WriteString(string text)
     {
         var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         try
         {
             var n = Encoding.UTF8.GetBytes(text, bytes);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _stream.WriteAsync(bytes.AsMemory(0, n), timeout.Token);
-            await _stream.FlushAsync(timeout.Token);
+            await WriteBytes(bytes.AsMemory(0, n));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(bytes);
         }
+    }
+
+    /// <summary>
+    /// Writes under <see cref="_writeLock"/>: the client must accept the bytes within
+    /// <see cref="XmppOptions.WriteTimeout"/> (one reusable timer per session, not one per write).
+    /// </summary>
+    private async Task WriteBytes(ReadOnlyMemory<byte> bytes)
+    {
+        var timeout = _writeTimeout;
+        if (timeout is null || timeout.IsCancellationRequested)
+        {
+            timeout?.Dispose();
+            timeout = _writeTimeout = new CancellationTokenSource();
+        }
+        timeout.CancelAfter(_gw.Options.WriteTimeout);
+        await _stream.WriteAsync(bytes, timeout.Token);
+        await _stream.FlushAsync(timeout.Token);
+        timeout.TryReset(); // disarms the timer until the next write
     }
 
     private async Task SendStreamError(string condition, string? text)
@@ -916,6 +964,9 @@ internal sealed partial class XmppSession : IPresenceSink
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ending the XMPP resource of {UserId} failed")]
     private static partial void LogEndFailed(ILogger logger, Exception ex, string userId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The XMPP writer of {UserId} failed; the connection is closed")]
+    private static partial void LogWriterFailed(ILogger logger, Exception ex, string userId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "XMPP stanza of {UserId} failed")]
     private static partial void LogStanzaFailed(ILogger logger, Exception ex, string userId);
