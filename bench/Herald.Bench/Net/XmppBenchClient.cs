@@ -229,6 +229,13 @@ public sealed class XmppBenchClient : IBenchConnection
     {
         if (stanza.StartsWith("<presence"u8))
         {
+            // A presence error (e.g. the server failed to apply our own presence) is an error, not a delivery.
+            var head = stanza[..Math.Max(0, stanza.IndexOf((byte)'>'))];
+            if (head.IndexOf("type='error'"u8) >= 0 || head.IndexOf("type=\"error\""u8) >= 0)
+            {
+                Interlocked.Increment(ref _errors);
+                return;
+            }
             OnPresence(stanza);
         }
         else if (stanza.StartsWith("<stream:error"u8) || (stanza.StartsWith("<iq"u8) && stanza.IndexOf("type='error'"u8) >= 0))
