@@ -514,8 +514,12 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     }
 }
 
-/// <summary>Renews the silo's watch registrations on a fixed period (real time: this is infrastructure liveness).</summary>
-public sealed class SiloPresenceRenewal(SiloPresenceHub hub) : BackgroundService
+/// <summary>
+/// Renews the silo's watch registrations (real time: this is infrastructure liveness): once per
+/// <see cref="PresenceOptions.SiloWatchRenewal"/> in slices, and in full rounds soon after a membership change, when
+/// person grains of a lost node reactivate elsewhere and need this silo's registrations again.
+/// </summary>
+public sealed class SiloPresenceRenewal(SiloPresenceHub hub, MembershipChanges changes) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -525,20 +529,40 @@ public sealed class SiloPresenceRenewal(SiloPresenceHub hub) : BackgroundService
     }
 
     /// <summary>
-    /// Renews every watch registration once per period, spread over the period in slices of about a second (at most
-    /// 30): 5,000 watched people renewed in one burst every 30 s took a core for a few hundred milliseconds and
-    /// showed up as a latency spike for every delivery queued behind it.
+    /// Renews every watch registration once per period, spread over the period in slices of about the period / 30 (at
+    /// least a second): 5,000 watched people renewed in one burst took the core for a few hundred milliseconds, a
+    /// latency spike for every delivery behind it. After a membership change (another silo joined, was suspected, died
+    /// or left), full rounds follow at once and then every 10 s for the first 30 s, every 30 s until the change is
+    /// <see cref="PresenceOptions.StaleActivationWindow"/> old (never more often than the tick, never less often than
+    /// the period), so recovery after a node loss does not wait for the period.
     /// </summary>
     private async Task WatchLoop(CancellationToken stoppingToken)
     {
         var period = hub.Options.SiloWatchRenewal;
         var slices = (int)Math.Clamp(Math.Floor(period.TotalSeconds), 1, 30);
-        using var timer = new PeriodicTimer(period / slices);
+        var tick = period / slices;
+        using var timer = new PeriodicTimer(tick);
         var slice = 0;
+        TimeSpan? lastFullAfterChange = null;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                if (changes.Recent && changes.SinceLastChange is { } since)
+                {
+                    var every = since < TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30);
+                    every = every < tick ? tick : every > period ? period : every;
+                    if (lastFullAfterChange is not { } last || last > since || since - last >= every)
+                    {
+                        await hub.RenewAll(stoppingToken);
+                        lastFullAfterChange = changes.SinceLastChange;
+                        continue;
+                    }
+                }
+                else
+                {
+                    lastFullAfterChange = null;
+                }
                 await hub.RenewSlice(slice, slices, stoppingToken);
                 slice = (slice + 1) % slices;
             }

@@ -28,6 +28,16 @@ public sealed partial class MembershipChanges(IClusterMembershipService membersh
         }
     }
 
+    /// <summary>Time since the last change of another silo; null when none was seen.</summary>
+    public TimeSpan? SinceLastChange
+    {
+        get
+        {
+            var at = Interlocked.Read(ref _changedAt);
+            return at == long.MinValue ? null : Stopwatch.GetElapsedTime(at);
+        }
+    }
+
     /// <summary>Records a change now.</summary>
     public void Changed() => Interlocked.Exchange(ref _changedAt, Stopwatch.GetTimestamp());
 
