@@ -5,7 +5,7 @@ namespace Herald.Server.Live;
 
 /// <summary>
 /// Renews the leases of connection-bound devices (see <see cref="PresenceHub.Present"/>) while their connections
-/// live: one loop for all of them, every third of the lease. If a renewal finds the device gone (e.g. after a
+/// live: one loop for all of them, every third of the lease, spread over that period. If a renewal finds the device gone (e.g. after a
 /// restart of the person's grain), it puts the device again.
 /// </summary>
 public sealed partial class DeviceLeaseKeeper(IGrainFactory grains, ILogger<DeviceLeaseKeeper> logger) : BackgroundService
@@ -32,12 +32,19 @@ public sealed partial class DeviceLeaseKeeper(IGrainFactory grains, ILogger<Devi
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(PresenceHub.ConnectionDeviceTtl / 3);
+        // Every device once per third of its lease, spread over that period in slices of about a second (not one burst).
+        var period = PresenceHub.ConnectionDeviceTtl / 3;
+        var slices = (int)Math.Clamp(Math.Floor(period.TotalSeconds), 1, 20);
+        using var timer = new PeriodicTimer(period / slices);
+        var slice = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await Parallel.ForEachAsync(_devices.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken },
+                var current = slice;
+                slice = (slice + 1) % slices;
+                var due = _devices.Where(kv => (StringComparer.Ordinal.GetHashCode(kv.Key) & int.MaxValue) % slices == current).ToArray();
+                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stoppingToken },
                     async (kv, _) =>
                     {
                         try
