@@ -46,21 +46,8 @@ public sealed class HeraldBenchClient : IBenchConnection
     /// <inheritdoc />
     public async Task Login(CancellationToken ct)
     {
-        using (var r = await _http.PostAsJsonAsync($"{_o.Url}/api/v1/auth/token", new { username = User, password = _o.Password }, ct))
-        {
-            await HeraldProvisioner.EnsureOk(r, $"login {User}", ct);
-            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-            _token = doc.RootElement.GetProperty("accessToken").GetString()!;
-        }
         string[] contacts;
-        using (var req = new HttpRequestMessage(HttpMethod.Get, $"{_o.Url}/api/v1/me/contacts"))
-        {
-            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-            using var r = await _http.SendAsync(req, ct);
-            await HeraldProvisioner.EnsureOk(r, $"contacts of {User}", ct);
-            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-            contacts = [.. doc.RootElement.EnumerateArray().Select(e => e.GetProperty("userId").GetString()!)];
-        }
+        (_token, contacts) = await HeraldLogin.TokenAndContacts(_http, _o, User, ct);
         RosterSize = contacts.Length;
         var builder = new HubConnectionBuilder()
             .WithUrl($"{_o.Url}/hubs/presence", o =>
@@ -184,4 +171,26 @@ public sealed class BenchView
 
     /// <summary>Sequence.</summary>
     public long Sequence { get; set; }
+}
+
+/// <summary>The HTTP part of a native login, shared by the SignalR and WebSocket clients.</summary>
+internal static class HeraldLogin
+{
+    /// <summary><c>POST /api/v1/auth/token</c>, then <c>GET /api/v1/me/contacts</c>: the token and the contact ids.</summary>
+    public static async Task<(string Token, string[] Contacts)> TokenAndContacts(HttpClient http, NetOptions o, string user, CancellationToken ct)
+    {
+        string token;
+        using (var r = await http.PostAsJsonAsync($"{o.Url}/api/v1/auth/token", new { username = user, password = o.Password }, ct))
+        {
+            await HeraldProvisioner.EnsureOk(r, $"login {user}", ct);
+            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
+            token = doc.RootElement.GetProperty("accessToken").GetString()!;
+        }
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"{o.Url}/api/v1/me/contacts");
+        req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(req, ct);
+        await HeraldProvisioner.EnsureOk(response, $"contacts of {user}", ct);
+        using var contacts = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return (token, [.. contacts.RootElement.EnumerateArray().Select(e => e.GetProperty("userId").GetString()!)]);
+    }
 }

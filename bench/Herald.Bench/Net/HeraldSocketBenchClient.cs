@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 
@@ -48,22 +46,7 @@ public sealed class HeraldSocketBenchClient : IBenchConnection
     /// <inheritdoc />
     public async Task Login(CancellationToken ct)
     {
-        string token;
-        using (var r = await _http.PostAsJsonAsync($"{_o.Url}/api/v1/auth/token", new { username = User, password = _o.Password }, ct))
-        {
-            await HeraldProvisioner.EnsureOk(r, $"login {User}", ct);
-            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-            token = doc.RootElement.GetProperty("accessToken").GetString()!;
-        }
-        string[] contacts;
-        using (var req = new HttpRequestMessage(HttpMethod.Get, $"{_o.Url}/api/v1/me/contacts"))
-        {
-            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var r = await _http.SendAsync(req, ct);
-            await HeraldProvisioner.EnsureOk(r, $"contacts of {User}", ct);
-            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-            contacts = [.. doc.RootElement.EnumerateArray().Select(e => e.GetProperty("userId").GetString()!)];
-        }
+        var (token, contacts) = await HeraldLogin.TokenAndContacts(_http, _o, User, ct);
         RosterSize = contacts.Length;
         _ws = new ClientWebSocket();
         _ws.Options.SetRequestHeader("Authorization", "Bearer " + token);

@@ -282,6 +282,21 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         {
             await SendError(id, e.Status, e.Status switch { 404 => "Not found", 429 => "Too many requests", _ => "Invalid request" }, e.Message, ct);
         }
+        catch (Herald.Cluster.Presence.PresenceLimitException e)
+        {
+            await SendError(id, 422, "Limit reached", e.Message, ct);
+        }
+        catch (Orleans.Storage.InconsistentStateException)
+        {
+            // Another activation wrote first (cluster mode, around a node loss): not applied, safe to retry (REST: 503).
+            await SendError(id, 503, "Service unavailable", "The change was not applied; retry.", ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not WebSocketException and not IOException)
+        {
+            // e.g. a person's device limit (REST: 422): the request fails, the connection stays usable.
+            LogOperationFailed(ex, request.Op);
+            await SendError(id, 500, "Operation failed", $"'{request.Op}' failed: {ex.Message}", ct);
+        }
     }
 
     private Task SendError(JsonElement? id, int status, string title, string detail, CancellationToken ct) =>
@@ -367,6 +382,9 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             _send.Release();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A live WebSocket operation {Op} failed")]
+    private partial void LogOperationFailed(Exception ex, string? op);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a live WebSocket failed")]
     private partial void LogCloseFailed(Exception ex);

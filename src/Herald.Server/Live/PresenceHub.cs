@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Herald.Cluster.Directory;
 using Herald.Cluster.Presence;
 using Herald.Core.Model;
 using Herald.Core.Privacy;
 using Herald.Server.Apis;
 using Herald.Server.Auth;
-using Herald.Server.Hosting;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Options;
 
 namespace Herald.Server.Live;
 

@@ -152,6 +152,24 @@ public sealed class LiveSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Present_beyond_the_device_limit_gets_a_422_error_and_the_connection_stays_usable()
+    {
+        using var rest = _server.Client(_tokens["anna"]);
+        for (var i = 0; i < 20; i++) // Herald:Presence:MaxDevicesPerPerson, default 20
+        {
+            (await rest.PutAsJsonAsync($"/api/v1/me/devices/d{i}", new { kind = "Desktop", ttlSeconds = 3600 })).EnsureSuccessStatusCode();
+        }
+        await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+
+        var reply = await anna.Request(new { op = "present", deviceId = "one-too-many" });
+
+        Assert.Equal("error", reply.GetProperty("type").GetString());
+        Assert.Equal(422, reply.GetProperty("status").GetInt32());
+        Assert.Contains("at most 20 devices", reply.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("pong", (await anna.Request(new { op = "ping" })).GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task A_message_over_the_limit_closes_the_connection_with_1009()
     {
         await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
