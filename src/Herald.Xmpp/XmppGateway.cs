@@ -251,7 +251,7 @@ public sealed partial class XmppGateway : BackgroundService
     }
 
     /// <summary>The person's grain.</summary>
-    internal IPersonGrain Person(string userId) => Grains.GetGrain<IPersonGrain>(userId);
+    internal IPersonGrain Person(string userId) => Grains.Person(userId);
 
     /// <summary>The registry of a person's XMPP resources across all server processes.</summary>
     internal IXmppRouterGrain Router(string userId) => Grains.GetGrain<IXmppRouterGrain>(userId);

@@ -122,7 +122,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             }
         }
         // (Re)asking the grain also returns the current view; it is idempotent for a known watcher.
-        var grants = await _grains.GetGrain<IPersonGrain>(userId).WatchFromSilo(_silo.SiloAddress, SelfRef, [sink.WatcherId], replace: false);
+        var grants = await _grains.Person(userId).WatchFromSilo(_silo.SiloAddress, SelfRef, [sink.WatcherId], replace: false);
         Apply(entry, grants, deliver: false);
         lock (entry.Lock)
         {
@@ -324,7 +324,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             {
                 // Bounded: a call stuck on a lost node (until the membership declares it dead) must not hold back the
                 // next round for everyone; it fails here and is retried next round.
-                var grants = await _grains.GetGrain<IPersonGrain>(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true)
+                var grants = await _grains.Person(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true)
                     .WaitAsync(RenewCallTimeout, ct);
                 Apply(kv.Value, grants, deliver: true);
             }
@@ -477,7 +477,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     {
         try
         {
-            await _grains.GetGrain<IPersonGrain>(userId).UnwatchFromSilo(_silo.SiloAddress, [watcherId]);
+            await _grains.Person(userId).UnwatchFromSilo(_silo.SiloAddress, [watcherId]);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

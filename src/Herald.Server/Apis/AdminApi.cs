@@ -125,7 +125,7 @@ public static class AdminApi
             await webhooks.Delete(hook.Id, ct);
         }
         await grains.GetGrain<Herald.Cluster.Calendars.ICalendarFeedsGrain>(0).RemoveFeed(userId);
-        await grains.GetGrain<IPersonGrain>(userId).Erase();
+        await grains.Person(userId).Erase();
         return Results.NoContent();
     }
 

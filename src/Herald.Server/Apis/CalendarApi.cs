@@ -153,7 +153,7 @@ public static class CalendarApi
             return Results.Problem(statusCode: 400, title: "Malformed calendar", detail: ex.Message);
         }
         await grains.GetGrain<Herald.Cluster.Calendars.ICalendarFeedsGrain>(0).RemoveFeed(userId); // an upload replaces a feed
-        await grains.GetGrain<IPersonGrain>(userId).SetCalendar(entries);
+        await grains.Person(userId).SetCalendar(entries);
         var next = entries.Where(e => e.End > now).Take(5).Select(e => new CalendarEntry(e.Start, e.End, e.Activity.ToString())).ToList();
         return Results.Ok(new CalendarUploaded(entries.Count, next));
     }
@@ -161,7 +161,7 @@ public static class CalendarApi
     private static async Task<IResult> Delete(ClaimsPrincipal user, IGrainFactory grains)
     {
         await grains.GetGrain<Herald.Cluster.Calendars.ICalendarFeedsGrain>(0).RemoveFeed(user.UserIdOf());
-        await grains.GetGrain<IPersonGrain>(user.UserIdOf()).SetCalendar([]);
+        await grains.Person(user.UserIdOf()).SetCalendar([]);
         return Results.NoContent();
     }
 

@@ -111,7 +111,7 @@ public static class HuddlesApi
         // "Available now" is what the requester may see: the person's grain decides (and audits) as for any read.
         var views = new PresenceView[candidates.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, candidates.Count), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct },
-            async (i, _) => views[i] = await grains.GetGrain<IPersonGrain>(candidates[i].Id).GetViewFor(me, "huddle"));
+            async (i, _) => views[i] = await grains.Person(candidates[i].Id).GetViewFor(me, "huddle"));
         var invitees = candidates.Where((_, i) => views[i].Availability == Availability.Available)
             .Select(p => new HuddlePerson(p.Id, p.DisplayName)).ToList();
         var skipped = candidates.Count - invitees.Count;

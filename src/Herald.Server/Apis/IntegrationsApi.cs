@@ -71,7 +71,7 @@ public static class IntegrationsApi
         }
         var keyId = user.FindFirstValue(HeraldClaims.KeyId)!;
         var name = (await keys.Get(keyId, ct))?.Name ?? keyId;
-        var outcome = await grains.GetGrain<IPersonGrain>(body.UserId!).PublishActivity(keyId, name, body.Activity!.Value, body.Action!.Value,
+        var outcome = await grains.Person(body.UserId!).PublishActivity(keyId, name, body.Activity!.Value, body.Action!.Value,
             TimeSpan.FromSeconds(body.TtlSeconds ?? 0));
         return outcome switch
         {
@@ -82,7 +82,7 @@ public static class IntegrationsApi
     }
 
     private static async Task<IResult> List(ClaimsPrincipal user, IGrainFactory grains) =>
-        Results.Ok(await grains.GetGrain<IPersonGrain>(user.UserIdOf()).GetIntegrations());
+        Results.Ok(await grains.Person(user.UserIdOf()).GetIntegrations());
 
     private static async Task<IResult> Consent(string id, bool allow, ClaimsPrincipal user, IGrainFactory grains)
     {
@@ -90,7 +90,7 @@ public static class IntegrationsApi
         {
             return Problems.Field("id", "is not a valid integration id");
         }
-        await grains.GetGrain<IPersonGrain>(user.UserIdOf()).SetIntegrationConsent(id, allow);
+        await grains.Person(user.UserIdOf()).SetIntegrationConsent(id, allow);
         return Results.NoContent();
     }
 }

@@ -35,7 +35,7 @@ public static class MeApi
             .WithName("RemoveContact").WithSummary("Remove a contact.");
     }
 
-    private static IPersonGrain Me(this IGrainFactory grains, ClaimsPrincipal user) => grains.GetGrain<IPersonGrain>(user.UserIdOf());
+    private static IPersonGrain Me(this IGrainFactory grains, ClaimsPrincipal user) => grains.Person(user.UserIdOf());
 
     private static async Task<IResult> GetPresence(ClaimsPrincipal user, IGrainFactory grains) =>
         Results.Ok(await grains.Me(user).GetViewFor(user.UserIdOf(), "self"));
@@ -147,7 +147,7 @@ public static class MeApi
             return Problems.NotFound($"No person '{userId}'.");
         }
         // Adding a contact asks to watch them: their subscription policy answers (a polite block looks approved).
-        var answer = await grains.GetGrain<IPersonGrain>(userId).RequestSubscription(user.UserIdOf());
+        var answer = await grains.Person(userId).RequestSubscription(user.UserIdOf());
         if (answer == SubscriptionAnswer.Refused)
         {
             return Problems.Forbidden($"'{userId}' does not accept watch requests from you.");

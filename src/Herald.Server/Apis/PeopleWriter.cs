@@ -58,7 +58,7 @@ public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accoun
         }
         // People who already existed may have live grains holding the old profile.
         await Parallel.ForEachAsync(people.Where(p => existing.Contains(p.Profile.Id)), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
-            async (p, _) => await grains.GetGrain<IPersonGrain>(p.Profile.Id).ProfileChanged(p.Profile));
+            async (p, _) => await grains.Person(p.Profile.Id).ProfileChanged(p.Profile));
         if (single)
         {
             var p = people[0].Profile;

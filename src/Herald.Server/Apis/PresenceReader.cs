@@ -18,7 +18,7 @@ public sealed class PresenceReader(IGrainFactory grains, IDirectoryStore directo
         {
             return null;
         }
-        return await grains.GetGrain<IPersonGrain>(userId).GetViewFor(watcherId, "snapshot");
+        return await grains.Person(userId).GetViewFor(watcherId, "snapshot");
     }
 
     /// <summary>Views of the existing people among <paramref name="userIds"/>, in request order; the rest are listed as unknown.</summary>
@@ -28,11 +28,11 @@ public sealed class PresenceReader(IGrainFactory grains, IDirectoryStore directo
         var distinct = userIds.Distinct(StringComparer.Ordinal).ToList();
         var known = (await directory.GetPeople(distinct, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var present = distinct.Where(known.Contains).ToList();
-        var views = await Task.WhenAll(present.Select(id => grains.GetGrain<IPersonGrain>(id).GetViewFor(watcherId, channel)));
+        var views = await Task.WhenAll(present.Select(id => grains.Person(id).GetViewFor(watcherId, channel)));
         return (views, distinct.Where(id => !known.Contains(id)).ToList());
     }
 
     /// <summary>Views for a set of profiles (search results), in the same order.</summary>
     public async Task<IReadOnlyList<PresenceView>> ForProfiles(string watcherId, IReadOnlyList<PersonProfile> people) =>
-        await Task.WhenAll(people.Select(p => grains.GetGrain<IPersonGrain>(p.Id).GetViewFor(watcherId, "search")));
+        await Task.WhenAll(people.Select(p => grains.Person(p.Id).GetViewFor(watcherId, "search")));
 }

@@ -47,7 +47,7 @@ public static class PrivacyApi
 
     private static string Me(ClaimsPrincipal u) => u.UserIdOf();
 
-    private static IPersonGrain Grain(IGrainFactory g, ClaimsPrincipal u) => g.GetGrain<IPersonGrain>(u.UserIdOf());
+    private static IPersonGrain Grain(IGrainFactory g, ClaimsPrincipal u) => g.Person(u.UserIdOf());
 
     private static async Task<IResult> GetPrivacy(ClaimsPrincipal user, IGrainFactory grains) =>
         Results.Ok(PrivacyDocuments.Write(await Grain(grains, user).GetPrivacy()));
@@ -273,7 +273,7 @@ public static class PrivacyApi
             JsonSerializer.Serialize(PrivacyDocuments.Write(policy), json.Value.SerializerOptions), $"organization policy v{version} by {Me(user)}"));
         // People watched live re-decide now; everyone else does on their next read.
         await Parallel.ForEachAsync(hub.WatchedPersonIds(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
-            async (id, _) => await grains.GetGrain<IPersonGrain>(id).PolicyChanged());
+            async (id, _) => await grains.Person(id).PolicyChanged());
         return Results.Ok(new { version, policy = PrivacyDocuments.Write(policy) });
     }
 }

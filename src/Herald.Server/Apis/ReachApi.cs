@@ -57,11 +57,11 @@ public static class ReachApi
         {
             return Problems.NotFound($"No person '{userId}'.");
         }
-        return Results.Ok(Answer(userId, await grains.GetGrain<IPersonGrain>(userId).Reach(user.UserIdOf(), u, "rest")));
+        return Results.Ok(Answer(userId, await grains.Person(userId).Reach(user.UserIdOf(), u, "rest")));
     }
 
     private static async Task<IResult> GetPreferences(ClaimsPrincipal user, IGrainFactory grains) =>
-        Results.Ok(await grains.GetGrain<IPersonGrain>(user.UserIdOf()).GetReachPreferences());
+        Results.Ok(await grains.Person(user.UserIdOf()).GetReachPreferences());
 
     private static async Task<IResult> PutPreferences(HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, IOptions<JsonOptions> json, CancellationToken ct)
     {
@@ -91,7 +91,7 @@ public static class ReachApi
             }
             return v.Problem();
         }
-        await grains.GetGrain<IPersonGrain>(user.UserIdOf()).SetReachPreferences(prefs);
+        await grains.Person(user.UserIdOf()).SetReachPreferences(prefs);
         return Results.Ok(prefs);
     }
 
@@ -125,7 +125,7 @@ public static class ReachApi
             ? await directory.SearchPeople(null, body.Team, MaxAvailabilityQuery, ct)
             : await directory.GetPeople(body.UserIds!, ct);
         var answers = await Task.WhenAll(people.Where(p => p.Id != me)
-            .Select(async p => (Person: p, Answer: await grains.GetGrain<IPersonGrain>(p.Id).Reach(me, Urgency.Normal, "availability"))));
+            .Select(async p => (Person: p, Answer: await grains.Person(p.Id).Reach(me, Urgency.Normal, "availability"))));
         // Only what the asker may see: anyone not shown as Available to them is simply not listed.
         var available = answers.Where(a => a.Answer.View.Availability == Availability.Available)
             .OrderByDescending(a => a.Answer.Plan.Options.Count > 0)
@@ -162,7 +162,7 @@ public static class ReachApi
             return Problems.NotFound($"No person with id or phone '{to}'.");
         }
         var caller = string.IsNullOrWhiteSpace(from) ? null : await Resolve(from, directory, phones, ct);
-        var decision = await grains.GetGrain<IPersonGrain>(target).Route(caller, u);
+        var decision = await grains.Person(target).Route(caller, u);
         return Results.Ok(new
         {
             action = decision.Action.ToString().ToLower(CultureInfo.InvariantCulture),

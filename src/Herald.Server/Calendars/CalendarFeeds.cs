@@ -120,7 +120,7 @@ public sealed class CalendarFeeds(
         {
             return (result with { Ok = false, Error = "not a usable calendar: " + ex.Message }, null);
         }
-        await grains.GetGrain<IPersonGrain>(job.UserId).SetCalendar(entries);
+        await grains.Person(job.UserId).SetCalendar(entries);
         return (result with { Entries = entries.Count }, entries);
     }
 

@@ -132,7 +132,7 @@ public sealed partial class DemoSeeder(
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct };
         await Parallel.ForEachAsync(demo.People, parallel, async (person, token) =>
         {
-            var grain = _grains.GetGrain<IPersonGrain>(person.Profile.Id);
+            var grain = _grains.Person(person.Profile.Id);
             await Retry("refresh profile", async () =>
             {
                 await grain.ProfileChanged(person.Profile);

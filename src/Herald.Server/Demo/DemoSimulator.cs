@@ -394,7 +394,7 @@ public sealed partial class DemoSimulator
         p.MoodEnds = ends;
     }
 
-    private IPersonGrain Grain(SimPerson p) => _grains.GetGrain<IPersonGrain>(p.Id);
+    private IPersonGrain Grain(SimPerson p) => _grains.Person(p.Id);
 
     private TimeSpan Seconds(int min, int max) => TimeSpan.FromSeconds(_random.Next(min, max + 1));
 

@@ -216,7 +216,7 @@ public sealed partial class ClusterInvalidation(HeraldRedis redis, IMemoryCache 
 
     private Task Redecide(CancellationToken ct) =>
         Parallel.ForEachAsync(hub.WatchedPersonIds(), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
-            async (id, _) => await grains.GetGrain<IPersonGrain>(id).PolicyChanged());
+            async (id, _) => await grains.Person(id).PolicyChanged());
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Organization policy v{Version} reloaded after a change on another node")]
     private partial void LogPolicyReloaded(long version);

@@ -49,7 +49,7 @@ public sealed partial class DeviceLeaseKeeper(IGrainFactory grains, ILogger<Devi
                     {
                         try
                         {
-                            var person = grains.GetGrain<IPersonGrain>(kv.Value.UserId);
+                            var person = grains.Person(kv.Value.UserId);
                             if (!await person.Heartbeat(kv.Value.Report.DeviceId))
                             {
                                 await person.PutDevice(kv.Value.Report);

@@ -79,7 +79,7 @@ public sealed class LiveOperations(LiveConnections live, IDirectoryStore directo
         {
             throw new LiveOperationException(400, "Invalid request: " + v.Detail);
         }
-        return await grains.GetGrain<IPersonGrain>(user.UserIdOf())
+        return await grains.Person(user.UserIdOf())
             .SetStatus(new SetStatus(request!.Availability, request.Activity, request.Note, request.Until));
     }
 
@@ -104,7 +104,7 @@ public sealed class LiveOperations(LiveConnections live, IDirectoryStore directo
         }
         var userId = user.UserIdOf();
         var report = new DeviceReport(deviceId, kind, availability, null, null, ["chat"], null, ConnectionDeviceTtl);
-        var view = await grains.GetGrain<IPersonGrain>(userId).PutDevice(report);
+        var view = await grains.Person(userId).PutDevice(report);
         keeper.Keep(connectionId, userId, report);
         return view;
     }
@@ -119,7 +119,7 @@ public sealed class LiveOperations(LiveConnections live, IDirectoryStore directo
         keeper.Release(connectionId);
         try
         {
-            await grains.GetGrain<IPersonGrain>(user.UserIdOf()).ConnectionLost(deviceId);
+            await grains.Person(user.UserIdOf()).ConnectionLost(deviceId);
         }
         finally
         {

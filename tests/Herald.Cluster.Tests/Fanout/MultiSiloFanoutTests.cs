@@ -112,6 +112,26 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
         Assert.Equal(before[2], hubs[2].Deliveries);
     }
 
+    [Fact]
+    public async Task Resolved_person_references_equal_GetGrain_and_reach_the_same_grain_from_every_silo()
+    {
+        foreach (var silo in _cluster.Silos)
+        {
+            var grains = silo.ServiceProvider.GetRequiredService<IGrainFactory>();
+            foreach (var id in new[] { "p1", "p2", "a person/with:odd chars" })
+            {
+                var expected = grains.GetGrain<IPersonGrain>(id);
+                var resolved = grains.Person(id);
+                Assert.Equal(expected.GetGrainId(), resolved.GetGrainId());
+                Assert.Equal(expected, resolved);
+            }
+        }
+        await _cluster.Silos[1].ServiceProvider.GetRequiredService<IGrainFactory>().Person("p3").SetStatus(new SetStatus(Availability.Busy, null, "via ref", null));
+        var view = await _cluster.Client.GetGrain<IPersonGrain>("p3").GetViewFor("p3", "snapshot");
+        Assert.Equal("via ref", view.Note);
+        Assert.Throws<ArgumentException>(() => _cluster.Client.Person(" "));
+    }
+
     private async Task SetAll(IEnumerable<string> people, Availability availability)
     {
         foreach (var p in people)
