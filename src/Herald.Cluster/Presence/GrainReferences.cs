@@ -22,18 +22,19 @@ public static class GrainReferences
         {
             ArgumentNullException.ThrowIfNull(grains);
             ArgumentException.ThrowIfNullOrWhiteSpace(key);
-            if (_ids is { } ids)
+            if (_ids is { } ids && ids.Factory == grains.GetType())
             {
                 return (T)grains.GetGrain(GrainId.Create(ids.Type, IdSpan.Create(key)), ids.Interface);
             }
             var first = grains.GetGrain<T>(key);
             if (first is GrainReference reference)
             {
-                _ids = new Ids(reference.GrainId.Type, reference.InterfaceType);
+                _ids = new Ids(grains.GetType(), reference.GrainId.Type, reference.InterfaceType);
             }
             return first;
         }
     }
 
-    private sealed record Ids(GrainType Type, GrainInterfaceType Interface);
+    /// <summary>Resolved ids, used only with the factory implementation they came from (a test's fake factory resolves its own way).</summary>
+    private sealed record Ids(Type Factory, GrainType Type, GrainInterfaceType Interface);
 }

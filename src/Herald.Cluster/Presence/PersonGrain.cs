@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Herald.Cluster.Directory;
+using Herald.Cluster.Fanout;
 using Herald.Cluster.Privacy;
 using Herald.Core.Model;
 using Herald.Core.Presence;
@@ -31,6 +32,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private readonly IAuditLog _audit;
     private readonly ILogger<PersonGrain> _logger;
     private readonly MembershipChanges _changes;
+    private readonly SiloPresenceHub _localHub;
+    private readonly SiloAddress _localSilo;
     private readonly Dictionary<string, RelationshipTier> _tiers = new(StringComparer.Ordinal);
     private OrgPolicy _org = OrgPolicy.Default;
     private long _orgVersion = -1;
@@ -58,9 +61,12 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         [PersistentState("person", HeraldStorage.ProviderName)] IPersistentState<PersonState> state,
         IDirectoryStore directory, TimeProvider time, IOptions<PresenceOptions> options,
         IClusterMembershipService membership, OrgPolicyCache policies, IAuditLog audit, ILogger<PersonGrain> logger,
-        MembershipChanges changes)
+        MembershipChanges changes, SiloPresenceHub localHub, ILocalSiloDetails localSilo)
     {
+        ArgumentNullException.ThrowIfNull(localSilo);
         _changes = changes;
+        _localHub = localHub;
+        _localSilo = localSilo.SiloAddress;
         _policies = policies;
         _audit = audit;
         _state = state;
@@ -1023,6 +1029,13 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
                 continue;
             }
             var message = rekeys is not null && rekeys.TryGetValue(silo, out var r) ? shared with { Rekeys = r } : shared;
+            if (silo.Equals(_localSilo))
+            {
+                // This silo's own hub: handed over in this turn, without an Orleans message (the hub only queues
+                // views on its sinks and never blocks).
+                _localHub.OnPresence(message);
+                continue;
+            }
             // One-way: a slow or dead silo never blocks this person's turn; dead silos are pruned above.
             _ = watch.Observer.OnPresence(message);
         }

@@ -75,6 +75,32 @@ public sealed class LatestStateMailbox<T>(Func<T, string> keyOf, Func<T, long> s
     }
 
     /// <summary>
+    /// Moves every pending item into <paramref name="items"/> (cleared first), oldest person first, and remembers their
+    /// sequences; returns how many. Reuses the list and the internal order list, so a steady consumer allocates nothing.
+    /// </summary>
+    public int TakeInto(List<T> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        items.Clear();
+        lock (_lock)
+        {
+            if (_pending.Count == 0)
+            {
+                return 0;
+            }
+            foreach (var key in _order)
+            {
+                var item = _pending[key];
+                items.Add(item);
+                _lastTaken[key] = sequenceOf(item);
+            }
+            _pending.Clear();
+            _order.Clear();
+            return items.Count;
+        }
+    }
+
+    /// <summary>
     /// Records that the consumer already has <paramref name="key"/> at <paramref name="sequence"/> (e.g. a snapshot it
     /// was handed directly): later offers not above it are dropped, and a pending item not above it is removed.
     /// </summary>

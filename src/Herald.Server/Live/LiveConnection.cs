@@ -13,12 +13,12 @@ namespace Herald.Server.Live;
 /// with the oldest dropped and counted), and the set of people it watches. The fan-out path only offers views and
 /// events; the connection's own loop writes them in batches, so a slow client never blocks anyone else.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim needs disposal only when its wait handle is used; it never is here.")]
 public sealed class LiveConnection : IPresenceSink
 {
     private readonly LatestStateMailbox<PresenceView> _outbox = new(v => v.UserId, v => v.Sequence);
-    private readonly SemaphoreSlim _signal = new(0, 1);
-    private readonly Lock _lock = new();
+    private readonly WakeSignal _signal = new();
+    private CancellationTokenRegistration _wakeOnCancel;
+    private CancellationToken _wakeToken;
     private static readonly Counter<long> DroppedEventsCounter = new Meter("Herald.Presence")
         .CreateCounter<long>("herald.live.events.dropped", description: "Events dropped from connections that did not keep up");
     private readonly Queue<UserEvent> _events = new();
@@ -96,14 +96,61 @@ public sealed class LiveConnection : IPresenceSink
         }
     }
 
-    /// <summary>Waits until views or events are pending or <paramref name="timeout"/> passes; false on timeout.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+    /// <summary>
+    /// Waits until views or events are pending or <paramref name="timeout"/> passes; false when nothing is pending
+    /// (the timeout passed). Arms a timer per call: for loops that need a keep-alive (SSE), not for the hot path.
+    /// </summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        if (HasPending)
+        {
+            return true;
+        }
+        using (new Timer(static s => ((LiveConnection)s!).Signal(), this, timeout, Timeout.InfiniteTimeSpan))
+        {
+            await WaitAsync(ct);
+        }
+        return HasPending;
+    }
 
-    /// <summary>Waits until views or events are pending (no timer involved).</summary>
-    public Task WaitAsync(CancellationToken ct) => _signal.WaitAsync(ct);
+    /// <summary>
+    /// Waits until views or events are pending (no timer, no allocation per wait). One waiter per connection, always
+    /// with the same token: its cancellation wakes the waiter, which then throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async ValueTask WaitAsync(CancellationToken ct)
+    {
+        if (ct != _wakeToken)
+        {
+            _wakeOnCancel.Dispose();
+            _wakeToken = ct;
+            _wakeOnCancel = ct.UnsafeRegister(static s => ((LiveConnection)s!).Signal(), this);
+        }
+        ct.ThrowIfCancellationRequested();
+        await _signal.WaitAsync();
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>True when views or events are waiting to be taken.</summary>
+    public bool HasPending
+    {
+        get
+        {
+            if (_outbox.Count > 0)
+            {
+                return true;
+            }
+            lock (_events)
+            {
+                return _events.Count > 0;
+            }
+        }
+    }
 
     /// <summary>Takes all pending views.</summary>
     public IReadOnlyList<PresenceView> TakeAll() => _outbox.TakeAll();
+
+    /// <summary>Moves all pending views into <paramref name="into"/> (cleared first; no allocation when it has room).</summary>
+    public int TakeAll(List<PresenceView> into) => _outbox.TakeInto(into);
 
     /// <summary>Forgets a person the connection stopped watching.</summary>
     public void Forget(string userId) => _outbox.Forget(userId);
@@ -118,16 +165,7 @@ public sealed class LiveConnection : IPresenceSink
         _outbox.Acknowledge(view.UserId, view.Sequence);
     }
 
-    private void Signal()
-    {
-        lock (_lock)
-        {
-            if (_signal.CurrentCount == 0)
-            {
-                _signal.Release();
-            }
-        }
-    }
+    private void Signal() => _signal.Set();
 }
 
 /// <summary>Starts and stops watching on behalf of live connections, through the silo's fan-out hub.</summary>

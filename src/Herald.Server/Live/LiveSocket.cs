@@ -139,11 +139,11 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
     {
         try
         {
+            var views = new List<PresenceView>();
             while (true)
             {
                 await connection.WaitAsync(end);
-                var views = connection.TakeAll();
-                if (views.Count > 0)
+                if (connection.TakeAll(views) > 0)
                 {
                     await SendPresence(views, aborted);
                 }
@@ -311,7 +311,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
     /// <summary>All pending views in one message; each view's JSON is encoded once per view instance and shared.</summary>
     private async Task SendPresence(IReadOnlyList<PresenceView> views, CancellationToken ct)
     {
-        var parts = new byte[views.Count][];
+        var parts = ArrayPool<byte[]>.Shared.Rent(views.Count);
         var size = PresenceHead.Length + PresenceTail.Length + views.Count;
         for (var i = 0; i < views.Count; i++)
         {
@@ -328,7 +328,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         {
             PresenceHead.CopyTo(frame, 0);
             var at = PresenceHead.Length;
-            for (var i = 0; i < parts.Length; i++)
+            for (var i = 0; i < views.Count; i++)
             {
                 if (i > 0)
                 {
@@ -342,7 +342,9 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             await _send.WaitAsync(ct);
             try
             {
-                await ws.SendAsync(frame.AsMemory(0, at), WebSocketMessageType.Text, true, ct);
+                // No token on the send itself: a cancellable send takes ManagedWebSocket's slower path (a registration
+                // and a state machine per message). A connection that ends aborts its transport, which fails the send.
+                await ws.SendAsync(frame.AsMemory(0, at), WebSocketMessageType.Text, true, CancellationToken.None);
             }
             finally
             {
@@ -352,6 +354,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         finally
         {
             ArrayPool<byte>.Shared.Return(frame);
+            ArrayPool<byte[]>.Shared.Return(parts, clearArray: true);
         }
     }
 
