@@ -64,8 +64,8 @@ public static class Program
           each figure per configuration as a Markdown table.
 
         micro: BenchmarkDotNet micro-benchmarks (ShortRun, MemoryDiagnoser) of the pure engine:
-          aggregation, disclosure per key, view comparison, JSON serialization of a view.
-          Without args all run; e.g. `micro --filter '*Disclose*'` or `micro --list flat`.
+          aggregation, disclosure per key, view comparison, JSON serialization of a view, serialization of a
+          person's durable state (StateSerialization*). Without args all run; e.g. `micro --filter '*Disclose*'` or `micro --list flat`.
         """;
 
     private static async Task<int> Provision(string[] args)

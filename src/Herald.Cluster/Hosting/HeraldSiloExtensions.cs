@@ -13,7 +13,8 @@ public static class HeraldSiloExtensions
 {
     /// <summary>
     /// Adds the person grains' services, the per-silo fan-out hub and its renewal loop, and options bound to
-    /// <c>Herald:Presence</c> (validated at start). Grain state is stored as System.Text.Json.
+    /// <c>Herald:Presence</c> (validated at start). The silo's grain-storage serializer is System.Text.Json (Redis grain
+    /// storage writes it; the SQLite storage reads rows written with it before session 5 and writes Orleans' binary format).
     /// </summary>
     public static ISiloBuilder AddHeraldPresence(this ISiloBuilder silo, Action<PresenceOptions>? configure = null)
     {
@@ -36,9 +37,13 @@ public static class HeraldSiloExtensions
         return silo;
     }
 
+    /// <summary>Configuration key of the grain state payload format (<see cref="SqlitePayloadFormat"/>).</summary>
+    public const string PayloadFormatKey = "Herald:Storage:PayloadFormat";
+
     /// <summary>
     /// The embedded default: one SQLite file (WAL) at <paramref name="databasePath"/> holds grain state and the
-    /// directory, accounts and API keys.
+    /// directory, accounts and API keys. Grain state is written in Orleans' binary format unless
+    /// <see cref="PayloadFormatKey"/> says <c>GrainStorageSerializer</c> (the pre-session-5 JSON); both are read.
     /// </summary>
     public static ISiloBuilder AddHeraldSqliteStorage(this ISiloBuilder silo, string databasePath)
     {
@@ -54,7 +59,19 @@ public static class HeraldSiloExtensions
         silo.Services.AddSingleton<IAuditLog>(sp => new SqliteAuditLog(db, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SqliteAuditLog>>()));
         silo.Services.AddHostedService<AuditRetention>();
-        silo.AddSqliteGrainStorage(HeraldStorage.ProviderName, o => o.DatabasePath = full);
+        var format = silo.Configuration[PayloadFormatKey];
+        silo.AddSqliteGrainStorage(HeraldStorage.ProviderName, o =>
+        {
+            o.DatabasePath = full;
+            if (!string.IsNullOrWhiteSpace(format))
+            {
+                o.PayloadFormat = Enum.TryParse<SqlitePayloadFormat>(format, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                    && !int.TryParse(format, out _)
+                    ? parsed
+                    : throw new InvalidOperationException(
+                        $"{PayloadFormatKey} must be {nameof(SqlitePayloadFormat.OrleansBinary)} or {nameof(SqlitePayloadFormat.GrainStorageSerializer)}, not '{format}'.");
+            }
+        });
         return silo;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
@@ -17,6 +18,8 @@ public static class SqliteGrainStorageExtensions
     /// Registers a named <see cref="SqliteGrainStorage"/> grain storage provider. Options are
     /// validated when the silo starts (<see cref="SqliteGrainStorageOptions.DatabasePath"/> is
     /// required); an unset serializer falls back to the silo's <see cref="IGrainStorageSerializer"/>.
+    /// Payloads are written with Orleans' binary serializer unless
+    /// <see cref="SqliteGrainStorageOptions.PayloadFormat"/> says otherwise; see <see cref="GrainStatePayloadCodec"/>.
     /// If a <see cref="SqliteDatabase"/> singleton for the same file is registered it is reused;
     /// otherwise the provider opens the file itself.
     /// </summary>
@@ -34,6 +37,7 @@ public static class SqliteGrainStorageExtensions
         services.AddOptions<SqliteGrainStorageOptions>(name)
             .Configure(configure)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DatabasePath), $"{nameof(SqliteGrainStorageOptions)}.{nameof(SqliteGrainStorageOptions.DatabasePath)} is required (provider '{name}').")
+            .Validate(o => Enum.IsDefined(o.PayloadFormat), $"{nameof(SqliteGrainStorageOptions)}.{nameof(SqliteGrainStorageOptions.PayloadFormat)} is not a known format (provider '{name}').")
             .Validate(o => o.GrainStorageSerializer is not null, $"{nameof(SqliteGrainStorageOptions)}.{nameof(SqliteGrainStorageOptions.GrainStorageSerializer)} could not be resolved (provider '{name}').")
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Transient<
@@ -46,6 +50,7 @@ public static class SqliteGrainStorageExtensions
             return new SqliteGrainStorage(
                 providerName,
                 options,
+                sp.GetRequiredService<Serializer>(),
                 ResolveDatabase(sp, options.DatabasePath),
                 sp.GetRequiredService<IOptions<ClusterOptions>>(),
                 sp.GetRequiredService<IActivatorProvider>(),

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
+using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
@@ -19,6 +20,9 @@ namespace Herald.Cluster.Storage;
 /// first use, for instances not attached to a silo lifecycle). A write with a <c>null</c> ETag
 /// inserts a new row; a write with an ETag updates the row only if its version still matches.
 /// Any mismatch surfaces as <see cref="InconsistentStateException"/>.
+/// Payloads are encoded by <see cref="GrainStatePayloadCodec"/>: Orleans' binary serializer behind a format marker
+/// (the default), while unmarked rows written by earlier versions (the configured <see cref="IGrainStorageSerializer"/>,
+/// JSON) are still read; the next write of such a row stores the new format.
 /// Writes and clears go through one writer thread per provider that commits every queued write in one
 /// transaction (group commit, one fsync per batch, at most <see cref="MaxBatch"/>); a write is acknowledged only
 /// after its transaction committed, so durability is unchanged while Orleans' threads never block on SQLite.
@@ -70,7 +74,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     private readonly string _name;
     private readonly string _serviceId;
     private readonly SqliteDatabase _database;
-    private readonly IGrainStorageSerializer _serializer;
+    private readonly GrainStatePayloadCodec _codec;
     private readonly IActivatorProvider _activatorProvider;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SqliteGrainStorage> _logger;
@@ -79,7 +83,9 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
     /// <summary>Creates the provider.</summary>
     /// <param name="name">The provider name (as used in <c>[PersistentState(..., name)]</c>).</param>
-    /// <param name="options">The provider's options; <see cref="SqliteGrainStorageOptions.GrainStorageSerializer"/> must be set.</param>
+    /// <param name="options">The provider's options; <see cref="SqliteGrainStorageOptions.GrainStorageSerializer"/> must be set
+    /// (it reads rows written before the binary format, and writes when <see cref="SqliteGrainStorageOptions.PayloadFormat"/> asks for it).</param>
+    /// <param name="serializer">Orleans' binary serializer (the silo's).</param>
     /// <param name="database">The database holding the <c>grain_state</c> table.</param>
     /// <param name="clusterOptions">Supplies the service id that scopes every row.</param>
     /// <param name="activatorProvider">Creates default state instances on a read miss or after a clear.</param>
@@ -88,6 +94,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     public SqliteGrainStorage(
         string name,
         SqliteGrainStorageOptions options,
+        Serializer serializer,
         SqliteDatabase database,
         IOptions<ClusterOptions> clusterOptions,
         IActivatorProvider activatorProvider,
@@ -96,6 +103,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(serializer);
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(clusterOptions);
         ArgumentNullException.ThrowIfNull(activatorProvider);
@@ -105,10 +113,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         _name = name;
         _serviceId = clusterOptions.Value.ServiceId
             ?? throw new ArgumentException("ClusterOptions.ServiceId must be set.", nameof(clusterOptions));
-        _serializer = options.GrainStorageSerializer
+        var legacy = options.GrainStorageSerializer
             ?? throw new ArgumentException(
                 $"{nameof(SqliteGrainStorageOptions)}.{nameof(SqliteGrainStorageOptions.GrainStorageSerializer)} must be set.",
                 nameof(options));
+        _codec = new GrainStatePayloadCodec(serializer, legacy, options.PayloadFormat);
         _database = database;
         _activatorProvider = activatorProvider;
         _timeProvider = timeProvider;
@@ -147,7 +156,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         {
             await using var connection = OpenReady();
             await using var command = CreateCommand(connection, SelectSql, stateName, grain);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
                 grainState.State = CreateDefault<T>();
@@ -157,8 +166,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
             }
 
             var version = reader.GetInt64(0);
-            var payload = (byte[])reader.GetValue(1);
-            grainState.State = _serializer.Deserialize<T>(new BinaryData(payload)) ?? CreateDefault<T>();
+            var payload = reader.GetFieldValue<byte[]>(1);
+            grainState.State = _codec.Decode<T>(payload) ?? CreateDefault<T>();
             grainState.ETag = FormatEtag(version);
             grainState.RecordExists = true;
         }
@@ -179,9 +188,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         ArgumentNullException.ThrowIfNull(grainState);
         var grain = grainId.ToString();
         var expected = ParseEtag(grainState.ETag, stateName, grain);
-        var payload = _serializer.Serialize(grainState.State).ToArray();
-        var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
-        var op = new WriteOp(WriteKind.Write, stateName, grain, expected, payload, updatedAt);
+        var payload = _codec.Encode(grainState.State);
+        var op = new WriteOp(WriteKind.Write, stateName, grain, expected, payload);
         var outcome = await Submit(op, cancellationToken);
         if (outcome.Error is { } error)
         {
@@ -207,7 +215,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         ArgumentNullException.ThrowIfNull(grainState);
         var grain = grainId.ToString();
         var expected = ParseEtag(grainState.ETag, stateName, grain);
-        var outcome = await Submit(new WriteOp(WriteKind.Clear, stateName, grain, expected, null, null), cancellationToken);
+        var outcome = await Submit(new WriteOp(WriteKind.Clear, stateName, grain, expected, null), cancellationToken);
         if (outcome.Error is { } error)
         {
             LogStorageError(error, "clear", _name, stateName, grain);
@@ -232,7 +240,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         Clear,
     }
 
-    private sealed record WriteOp(WriteKind Kind, string StateName, string Grain, long? Expected, byte[]? Payload, string? UpdatedAt)
+    private sealed record WriteOp(WriteKind Kind, string StateName, string Grain, long? Expected, byte[]? Payload)
     {
         public TaskCompletionSource<WriteOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -285,12 +293,13 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     /// The single writer: takes every queued write (up to <see cref="MaxBatch"/>), runs them in one transaction and
     /// commits once (group commit: one fsync for the batch), then acknowledges each write. Runs on its own thread,
     /// so Orleans' scheduler threads never block on SQLite. If the batch fails as a whole, every write in it is
-    /// retried alone, so one bad write fails only itself.
+    /// retried alone, so one bad write fails only itself. The writer keeps one connection with its statements
+    /// prepared once (not re-parsed per write); <c>updated_at</c> is the batch's time, formatted once per batch.
     /// </summary>
     private void WriterLoop()
     {
         var batch = new List<WriteOp>(MaxBatch);
-        SqliteConnection? connection = null;
+        WriterStatements? statements = null;
         try
         {
             foreach (var first in _queue.GetConsumingEnumerable())
@@ -301,15 +310,16 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
                 {
                     batch.Add(more);
                 }
-                connection ??= _database.Open();
+                var updatedAt = _timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
                 var outcomes = new WriteOutcome[batch.Count];
                 try
                 {
-                    using (var tx = connection.BeginTransaction(deferred: false))
+                    statements ??= new WriterStatements(_database.Open(), _serviceId);
+                    using (var tx = statements.Begin())
                     {
                         for (var i = 0; i < batch.Count; i++)
                         {
-                            outcomes[i] = Execute(connection, tx, batch[i]);
+                            outcomes[i] = Execute(statements, batch[i], updatedAt);
                         }
                         tx.Commit();
                     }
@@ -320,84 +330,178 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
                 }
                 catch (Exception) when (batch.Count > 1)
                 {
-                    connection.Dispose();
-                    connection = null;
+                    statements?.Dispose();
+                    statements = null;
                     foreach (var op in batch)
                     {
-                        connection ??= _database.Open();
-                        RunAlone(ref connection, op);
+                        RunAlone(ref statements, op, updatedAt);
                     }
                 }
                 catch (Exception ex)
                 {
-                    connection.Dispose();
-                    connection = null;
+                    statements?.Dispose();
+                    statements = null;
                     batch[0].Done.TrySetResult(new WriteOutcome(null, false, null, ex));
                 }
             }
         }
         finally
         {
-            connection?.Dispose();
+            statements?.Dispose();
         }
     }
 
-    private void RunAlone(ref SqliteConnection? connection, WriteOp op)
+    private void RunAlone(ref WriterStatements? statements, WriteOp op, string updatedAt)
     {
         try
         {
+            statements ??= new WriterStatements(_database.Open(), _serviceId);
             WriteOutcome outcome;
-            using (var tx = connection!.BeginTransaction(deferred: false))
+            using (var tx = statements.Begin())
             {
-                outcome = Execute(connection, tx, op);
+                outcome = Execute(statements, op, updatedAt);
                 tx.Commit();
             }
             op.Done.TrySetResult(outcome);
         }
         catch (Exception ex)
         {
-            connection?.Dispose();
-            connection = null;
+            statements?.Dispose();
+            statements = null;
             op.Done.TrySetResult(new WriteOutcome(null, false, null, ex));
         }
     }
 
-    private WriteOutcome Execute(SqliteConnection connection, SqliteTransaction tx, WriteOp op)
+    private static WriteOutcome Execute(WriterStatements statements, WriteOp op, string updatedAt)
     {
         if (op.Kind == WriteKind.Write)
         {
-            using var command = CreateCommand(connection, op.Expected is null ? InsertSql : UpdateSql, op.StateName, op.Grain);
-            command.Transaction = tx;
-            command.Parameters.AddWithValue("$payload", op.Payload);
-            command.Parameters.AddWithValue("$updated", op.UpdatedAt);
-            if (op.Expected is { } version)
-            {
-                command.Parameters.AddWithValue("$version", version);
-            }
-            return command.ExecuteScalar() is long newVersion
+            var newVersion = op.Expected is { } version
+                ? statements.Update(op.StateName, op.Grain, version, op.Payload!, updatedAt)
+                : statements.Insert(op.StateName, op.Grain, op.Payload!, updatedAt);
+            return newVersion is not null
                 ? new WriteOutcome(newVersion, false, null, null)
-                : new WriteOutcome(null, false, StoredEtag(connection, tx, op), null);
+                : new WriteOutcome(null, false, StoredEtag(statements, op), null);
         }
         if (op.Expected is { } expected)
         {
-            using var command = CreateCommand(connection, DeleteSql, op.StateName, op.Grain);
-            command.Transaction = tx;
-            command.Parameters.AddWithValue("$version", expected);
-            return command.ExecuteNonQuery() == 0
-                ? new WriteOutcome(null, false, StoredEtag(connection, tx, op), null)
-                : new WriteOutcome(null, true, null, null);
+            return statements.Delete(op.StateName, op.Grain, expected)
+                ? new WriteOutcome(null, true, null, null)
+                : new WriteOutcome(null, false, StoredEtag(statements, op), null);
         }
         // No ETag: the caller believes there is no row, so there is nothing to delete; a row that does exist was
         // written by someone else.
-        var stored = StoredEtag(connection, tx, op);
+        var stored = StoredEtag(statements, op);
         return new WriteOutcome(null, stored is null, stored, null);
     }
 
-    private string? StoredEtag(SqliteConnection connection, SqliteTransaction tx, WriteOp op)
+    private static string? StoredEtag(WriterStatements statements, WriteOp op)
+        => statements.StoredVersion(op.StateName, op.Grain) is { } version ? FormatEtag(version) : null;
+
+    /// <summary>
+    /// The writer thread's connection and its four statements, each prepared once with its parameters created once;
+    /// a write only sets parameter values. Used by the writer thread alone; disposed (and rebuilt) after a failure.
+    /// </summary>
+    private sealed class WriterStatements : IDisposable
     {
-        using var command = CreateCommand(connection, SelectVersionSql, op.StateName, op.Grain);
-        command.Transaction = tx;
-        return command.ExecuteScalar() is long version ? FormatEtag(version) : null;
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _insert;
+        private readonly SqliteCommand _update;
+        private readonly SqliteCommand _delete;
+        private readonly SqliteCommand _selectVersion;
+
+        public WriterStatements(SqliteConnection connection, string serviceId)
+        {
+            _connection = connection;
+            try
+            {
+                _insert = Create(InsertSql, serviceId, payload: true, version: false);
+                _update = Create(UpdateSql, serviceId, payload: true, version: true);
+                _delete = Create(DeleteSql, serviceId, payload: false, version: true);
+                _selectVersion = Create(SelectVersionSql, serviceId, payload: false, version: false);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Starts an immediate transaction and enlists every statement in it.</summary>
+        public SqliteTransaction Begin()
+        {
+            var tx = _connection.BeginTransaction(deferred: false);
+            _insert.Transaction = tx;
+            _update.Transaction = tx;
+            _delete.Transaction = tx;
+            _selectVersion.Transaction = tx;
+            return tx;
+        }
+
+        public long? Insert(string stateName, string grain, byte[] payload, string updatedAt)
+        {
+            Key(_insert, stateName, grain);
+            _insert.Parameters[3].Value = payload;
+            _insert.Parameters[4].Value = updatedAt;
+            return _insert.ExecuteScalar() as long?;
+        }
+
+        public long? Update(string stateName, string grain, long version, byte[] payload, string updatedAt)
+        {
+            Key(_update, stateName, grain);
+            _update.Parameters[3].Value = payload;
+            _update.Parameters[4].Value = updatedAt;
+            _update.Parameters[5].Value = version;
+            return _update.ExecuteScalar() as long?;
+        }
+
+        public bool Delete(string stateName, string grain, long version)
+        {
+            Key(_delete, stateName, grain);
+            _delete.Parameters[3].Value = version;
+            return _delete.ExecuteNonQuery() != 0;
+        }
+
+        public long? StoredVersion(string stateName, string grain)
+        {
+            Key(_selectVersion, stateName, grain);
+            return _selectVersion.ExecuteScalar() as long?;
+        }
+
+        public void Dispose()
+        {
+            _insert.Dispose();
+            _update.Dispose();
+            _delete.Dispose();
+            _selectVersion.Dispose();
+            _connection.Dispose();
+        }
+
+        private static void Key(SqliteCommand command, string stateName, string grain)
+        {
+            command.Parameters[1].Value = grain;
+            command.Parameters[2].Value = stateName;
+        }
+
+        private SqliteCommand Create(string sql, string serviceId, bool payload, bool version)
+        {
+            var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$service", serviceId);
+            command.Parameters.Add("$grain", SqliteType.Text);
+            command.Parameters.Add("$state", SqliteType.Text);
+            if (payload)
+            {
+                command.Parameters.Add("$payload", SqliteType.Blob);
+                command.Parameters.Add("$updated", SqliteType.Text);
+            }
+            if (version)
+            {
+                command.Parameters.Add("$version", SqliteType.Integer);
+            }
+            command.Prepare();
+            return command;
+        }
     }
 
     /// <summary>Stops the writer after the queued writes are committed (silo shutdown).</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Herald.Cluster.Hosting;
 using Herald.Cluster.Storage;
 using Microsoft.Data.Sqlite;
@@ -147,9 +146,9 @@ public sealed class SqliteGrainStorageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Payloads_are_written_with_the_silo_grain_storage_serializer()
+    public async Task Payloads_are_written_with_the_Orleans_binary_serializer_behind_a_format_marker()
     {
-        var grain = Cluster.Client.GetGrain<ISqliteCounterGrain>("json");
+        var grain = Cluster.Client.GetGrain<ISqliteCounterGrain>("binary");
         await grain.Set(7, "seven");
 
         using var connection = OpenDirect();
@@ -159,10 +158,58 @@ public sealed class SqliteGrainStorageTests : IAsyncLifetime
         command.Parameters.AddWithValue("$g", grain.GetGrainId().ToString());
         using var reader = command.ExecuteReader();
         Assert.True(reader.Read());
-        using var json = JsonDocument.Parse((byte[])reader.GetValue(0));
-        Assert.Equal(7, json.RootElement.GetProperty("Value").GetInt32());
-        Assert.Equal("seven", json.RootElement.GetProperty("Label").GetString());
+        var payload = (byte[])reader.GetValue(0);
+        Assert.Equal(GrainStatePayloadCodec.Marker, payload[0]);
+        Assert.Equal(GrainStatePayloadCodec.OrleansBinaryV1, payload[1]);
+        var serializer = Cluster.Silos[0].ServiceProvider.GetRequiredService<Serializer>();
+        var state = serializer.Deserialize<CounterState>(payload.AsMemory(2));
+        Assert.NotNull(state);
+        Assert.Equal(7, state.Value);
+        Assert.Equal("seven", state.Label);
         Assert.True(DateTimeOffset.TryParse(reader.GetString(1), out _));
+    }
+
+    [Fact]
+    public async Task A_json_row_left_by_the_previous_version_is_loaded_by_the_grain_and_rewritten_as_binary()
+    {
+        var grain = Cluster.Client.GetGrain<ISqliteCounterGrain>("legacy-json");
+        var grainId = grain.GetGrainId().ToString();
+        using (var connection = OpenDirect())
+        using (var command = connection.CreateCommand())
+        {
+            // What the storage wrote before session 5 (System.Text.Json, unmarked).
+            command.CommandText = """
+                INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at)
+                VALUES ($s, $g, 's', 4, $p, '2026-11-26T10:00:00.0000000+00:00');
+                """;
+            command.Parameters.AddWithValue("$s", _serviceId);
+            command.Parameters.AddWithValue("$g", grainId);
+            command.Parameters.AddWithValue("$p", System.Text.Encoding.UTF8.GetBytes("""{"Value":41,"Label":"from json"}"""));
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var loaded = await grain.Get();
+        Assert.Equal(41, loaded.Value);
+        Assert.Equal("from json", loaded.Label);
+        Assert.Equal("4", loaded.ETag);
+        Assert.True(loaded.RecordExists);
+
+        await grain.Set(42, "now binary");
+        Assert.Equal(5L, ReadStoredVersion(grain.GetGrainId()));
+        using (var connection = OpenDirect())
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT payload FROM grain_state WHERE service_id = $s AND grain_id = $g AND state_name = 's'";
+            command.Parameters.AddWithValue("$s", _serviceId);
+            command.Parameters.AddWithValue("$g", grainId);
+            Assert.Equal(SqlitePayloadFormat.OrleansBinary, GrainStatePayloadCodec.FormatOf((byte[])command.ExecuteScalar()!));
+        }
+
+        await Cluster.DeactivateAsync(grain);
+        var after = await PollAsync(grain.Get, s => s.ActivationId != loaded.ActivationId);
+        Assert.Equal(42, after.Value);
+        Assert.Equal("now binary", after.Label);
+        Assert.Equal("5", after.ETag);
     }
 
     [Fact]
@@ -434,6 +481,7 @@ public sealed class SqliteGrainStorageTests : IAsyncLifetime
         return new SqliteGrainStorage(
             $"second-{serviceId}",
             options,
+            siloServices.GetRequiredService<Serializer>(),
             database,
             Options.Create(new ClusterOptions { ClusterId = "test", ServiceId = serviceId }),
             siloServices.GetRequiredService<IActivatorProvider>(),
