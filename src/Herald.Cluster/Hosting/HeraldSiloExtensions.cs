@@ -52,7 +52,14 @@ public static class HeraldSiloExtensions
         var full = Path.GetFullPath(databasePath);
         var db = new SqliteDatabase(full);
         silo.Services.AddSingleton(db);
-        silo.Services.AddSingleton<IDirectoryStore>(new SqliteDirectoryStore(db));
+        // Every directory write of the embedded mode goes through this node, so its profile cache is invalidated exactly.
+        silo.Services.AddSingleton<IDirectoryStore>(sp =>
+        {
+            var store = new SqliteDirectoryStore(db);
+            var o = sp.GetService<Microsoft.Extensions.Options.IOptions<PresenceOptions>>()?.Value ?? new PresenceOptions();
+            return o.ProfileCacheCapacity == 0 ? store
+                : new CachedDirectoryStore(store, sp.GetService<TimeProvider>() ?? TimeProvider.System, o.ProfileCacheCapacity, o.ProfileCacheTtl);
+        });
         silo.Services.AddSingleton<IAccountStore>(new SqliteAccountStore(db));
         silo.Services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(db));
         silo.Services.AddSingleton<IOrgPolicyStore>(new SqliteOrgPolicyStore(db));

@@ -344,6 +344,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     /// <inheritdoc />
     public async Task ProfileChanged(PersonProfile? profile)
     {
+        // The node's profile cache must not hand other grains (their watcher tiers) or a later activation the old one.
+        (_directory as IProfileCache)?.Invalidate(Id);
         _profile = profile ?? PersonProfile.Minimal(Id);
         _settings = SettingsFor(_profile);
         _tiers.Clear(); // team or manager may have changed

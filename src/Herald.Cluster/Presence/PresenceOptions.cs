@@ -51,4 +51,15 @@ public sealed class PresenceOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan StaleActivationWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Most directory profiles the node keeps in its profile cache (embedded mode; see <c>CachedDirectoryStore</c>).
+    /// Zero turns the cache off.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int ProfileCacheCapacity { get; set; } = 50_000;
+
+    /// <summary>Longest time a cached directory profile is used after it was read (writes through the node invalidate at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ProfileCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 }

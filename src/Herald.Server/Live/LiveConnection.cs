@@ -183,19 +183,30 @@ public sealed class LiveConnections(SiloPresenceHub hub)
         return hub.Attach(connection);
     }
 
-    /// <summary>Starts watching <paramref name="userIds"/>; returns their current views.</summary>
+    /// <summary>
+    /// Starts watching <paramref name="userIds"/>; returns their current views, in the order asked. The people are
+    /// registered with the hub concurrently (each person's registration is independent: the hub orders what concerns
+    /// one person under that person's lock), so a login watching 20 people waits for one round trip, not 20.
+    /// </summary>
     public async Task<IReadOnlyList<PresenceView>> Watch(LiveConnection connection, IReadOnlyCollection<string> userIds)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var views = new List<PresenceView>(userIds.Count);
+        ArgumentNullException.ThrowIfNull(userIds);
+        var pending = new Task<PresenceView>[userIds.Count];
+        var i = 0;
         foreach (var id in userIds)
         {
             // Watching someone already watched returns their current view again (a resume asks for it).
-            var view = connection.Watching.TryAdd(id, 0) ? await hub.Watch(connection, id) : await hub.Watch(connection, id, alreadyAttached: true);
-            connection.Acknowledge(view); // the caller hands it to the client (or the client already has it)
-            views.Add(view);
+            pending[i++] = WatchOne(connection, id, alreadyAttached: !connection.Watching.TryAdd(id, 0));
         }
-        return views;
+        return await Task.WhenAll(pending);
+    }
+
+    private async Task<PresenceView> WatchOne(LiveConnection connection, string id, bool alreadyAttached)
+    {
+        var view = await hub.Watch(connection, id, alreadyAttached);
+        connection.Acknowledge(view); // the caller hands it to the client (or the client already has it)
+        return view;
     }
 
     /// <summary>Stops watching <paramref name="userIds"/>.</summary>
