@@ -1035,7 +1035,15 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             {
                 // This silo's own hub: handed over in this turn, without an Orleans message (the hub only queues
                 // views on its sinks and never blocks).
-                _localHub.OnPresence(message);
+                try
+                {
+                    _localHub.OnPresence(message);
+                }
+                catch (Exception ex)
+                {
+                    // Like the one-way message it replaces: a delivery problem never fails the person's change.
+                    LogLocalDeliveryFailed(ex, Id);
+                }
                 continue;
             }
             // One-way: a slow or dead silo never blocks this person's turn; dead silos are pruned above.
@@ -1158,6 +1166,9 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The state of {PersonId} changed in storage behind this activation; adopted and re-broadcast")]
     private partial void LogAdopted(string personId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handing a change of {PersonId} to this silo's hub failed")]
+    private partial void LogLocalDeliveryFailed(Exception ex, string personId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not re-read the state of {PersonId} after a write conflict")]
     private partial void LogAdoptFailed(Exception ex, string personId);
