@@ -396,9 +396,18 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         }
     }
 
+    /// <summary>
+    /// One reusable target list per thread: a broadcast's targets are collected under the person's lock and handed
+    /// out after it, without allocating a list per broadcast. Taken (set to null) while in use, so a sink that
+    /// re-entered the hub on the same thread would get a fresh list.
+    /// </summary>
+    [ThreadStatic]
+    private static List<(IPresenceSink Sink, PresenceView View)>? _targets;
+
     private void Deliver(Watched entry, IReadOnlyList<KeyedView> views)
     {
-        List<(IPresenceSink Sink, PresenceView View)>? targets = null;
+        var targets = _targets ?? [];
+        _targets = null;
         lock (entry.Lock)
         {
             foreach (var kv in views)
@@ -414,29 +423,39 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                     {
                         foreach (var sink in w.Sinks)
                         {
-                            (targets ??= []).Add((sink, kv.View));
+                            targets.Add((sink, kv.View));
                         }
                     }
                 }
             }
         }
-        if (targets is null)
+        try
         {
-            return;
+            foreach (var (sink, view) in targets)
+            {
+                try
+                {
+                    sink.Deliver(view);
+                }
+                catch (Exception ex)
+                {
+                    LogSinkFailed(ex, view.UserId);
+                }
+            }
+            if (targets.Count > 0)
+            {
+                Interlocked.Add(ref _deliveries, targets.Count);
+                DeliveriesCounter.Add(targets.Count);
+            }
         }
-        foreach (var (sink, view) in targets)
+        finally
         {
-            try
+            targets.Clear();
+            if (targets.Capacity <= 4096)
             {
-                sink.Deliver(view);
-            }
-            catch (Exception ex)
-            {
-                LogSinkFailed(ex, view.UserId);
+                _targets = targets; // a huge one-off broadcast's list is not kept
             }
         }
-        Interlocked.Add(ref _deliveries, targets.Count);
-        DeliveriesCounter.Add(targets.Count);
     }
 
     /// <summary>Watchers whose disclosure changed: each gets its new view, and no one else is told anything.</summary>

@@ -46,11 +46,21 @@ public sealed class LiveConnection : IPresenceSink
     /// <inheritdoc />
     public void Deliver(PresenceView view)
     {
-        if (_outbox.Offer(view))
+        if (_outbox.Offer(view) && _inline?.TryFlushNow() != true)
         {
             Signal();
         }
     }
+
+    /// <summary>
+    /// Lets a transport write offered views at once, on the delivering thread, when it can do so without waiting
+    /// (nothing else being sent on the connection); otherwise the connection's own loop is woken as before. Saves a
+    /// thread hop per delivery; ordering is unchanged because both paths take views from the same outbox under the
+    /// transport's send lock.
+    /// </summary>
+    internal void UseInlineFlush(IInlineFlush flush) => _inline = flush;
+
+    private IInlineFlush? _inline;
 
     /// <inheritdoc />
     public void DeliverEvent(UserEvent e)
@@ -166,6 +176,16 @@ public sealed class LiveConnection : IPresenceSink
     }
 
     private void Signal() => _signal.Set();
+}
+
+/// <summary>A transport that can write a connection's pending views at once without waiting (see <see cref="LiveConnection.UseInlineFlush"/>).</summary>
+internal interface IInlineFlush
+{
+    /// <summary>
+    /// Writes what is pending if that needs no waiting; true when it took care of the pending views (sent, handed to an
+    /// in-flight send, or the connection is gone), false when the connection's loop must be woken instead.
+    /// </summary>
+    bool TryFlushNow();
 }
 
 /// <summary>Starts and stops watching on behalf of live connections, through the silo's fan-out hub.</summary>

@@ -98,19 +98,23 @@ public sealed class LiveRequest
 }
 
 /// <summary>One WebSocket connection of the live protocol: a receive loop for requests and a pump for presence.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Run disposes the send lock when the connection ends.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+    Justification = "The send lock is a SemaphoreSlim without a wait handle (nothing unmanaged); it is not disposed because a delivering thread may still release it after the connection ended.")]
 internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal user, LiveConnection connection, LiveOperations operations,
-    LiveConnections live, JsonSerializerOptions json, ILogger logger)
+    LiveConnections live, JsonSerializerOptions json, ILogger logger) : IInlineFlush
 {
     private static readonly byte[] PresenceHead = "{\"type\":\"presence\",\"views\":["u8.ToArray();
     private static readonly byte[] PresenceTail = "]}"u8.ToArray();
     private static readonly ConditionalWeakTable<PresenceView, byte[]> Encoded = new();
     private readonly SemaphoreSlim _send = new(1, 1);
+    private readonly List<PresenceView> _inlineViews = [];
+    private volatile bool _ended;
     private string? _device;
 
     public async Task Run(CancellationToken aborted, CancellationToken draining)
     {
         using var end = CancellationTokenSource.CreateLinkedTokenSource(aborted, draining);
+        connection.UseInlineFlush(this);
         await live.Open(connection);
         var pump = Pump(end.Token, aborted, draining);
         try
@@ -130,7 +134,6 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             {
                 await operations.DeviceConnectionLost(user, connection.Id, device);
             }
-            _send.Dispose();
         }
     }
 
@@ -143,10 +146,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             while (true)
             {
                 await connection.WaitAsync(end);
-                if (connection.TakeAll(views) > 0)
-                {
-                    await SendPresence(views, aborted);
-                }
+                await SendPending(views, aborted);
                 foreach (var e in connection.TakeEvents())
                 {
                     await SendJson(new { type = PresencePump.MessageName(e.Type), @event = JsonSerializer.Deserialize<JsonElement>(e.Json) }, aborted);
@@ -158,8 +158,10 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
+            _ended = true;
             return; // the connection is gone; the receive loop ends too
         }
+        _ended = true; // nothing is written inline any more (a drain's reconnect and close come last)
         if (draining.IsCancellationRequested && !aborted.IsCancellationRequested && ws.State == WebSocketState.Open)
         {
             try
@@ -308,8 +310,92 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         return Locked(() => ws.SendAsync(bytes, WebSocketMessageType.Text, true, ct), ct);
     }
 
-    /// <summary>All pending views in one message; each view's JSON is encoded once per view instance and shared.</summary>
-    private async Task SendPresence(IReadOnlyList<PresenceView> views, CancellationToken ct)
+    /// <inheritdoc />
+    public bool TryFlushNow()
+    {
+        if (_ended)
+        {
+            return true; // the connection is ending: nothing more is sent
+        }
+        if (!_send.Wait(0))
+        {
+            return false; // a send is in progress: the pump takes the views when woken
+        }
+        var release = true;
+        try
+        {
+            if (connection.TakeAll(_inlineViews) == 0)
+            {
+                return true;
+            }
+            var sending = WritePresence(_inlineViews);
+            if (sending.IsCompletedSuccessfully)
+            {
+                sending.GetAwaiter().GetResult();
+            }
+            else
+            {
+                release = false; // the transport pushed back: the send finishes later and then releases the lock
+                _ = FinishInline(sending);
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return true; // the connection is gone or closing; its receive loop ends it
+        }
+        finally
+        {
+            _inlineViews.Clear();
+            if (release)
+            {
+                _send.Release();
+            }
+        }
+    }
+
+    private async Task FinishInline(ValueTask sending)
+    {
+        try
+        {
+            await sending;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // the connection is gone; its receive loop ends it
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+
+    /// <summary>
+    /// The pump's send: takes the pending views under the send lock (as <see cref="TryFlushNow"/> does), so views taken
+    /// earlier are always written earlier, whichever thread writes them.
+    /// </summary>
+    private async Task SendPending(List<PresenceView> views, CancellationToken ct)
+    {
+        await _send.WaitAsync(ct);
+        try
+        {
+            if (connection.TakeAll(views) > 0)
+            {
+                await WritePresence(views);
+            }
+        }
+        finally
+        {
+            views.Clear();
+            _send.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="views"/> as one <c>presence</c> message; the caller holds the send lock. Each view's JSON
+    /// is encoded once per view instance and shared by every connection it goes to.
+    /// </summary>
+    private ValueTask WritePresence(IReadOnlyList<PresenceView> views)
     {
         var parts = ArrayPool<byte[]>.Shared.Rent(views.Count);
         var size = PresenceHead.Length + PresenceTail.Length + views.Count;
@@ -324,10 +410,11 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             size += bytes.Length;
         }
         var frame = ArrayPool<byte>.Shared.Rent(size);
+        var at = 0;
         try
         {
             PresenceHead.CopyTo(frame, 0);
-            var at = PresenceHead.Length;
+            at = PresenceHead.Length;
             for (var i = 0; i < views.Count; i++)
             {
                 if (i > 0)
@@ -339,22 +426,40 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             }
             PresenceTail.CopyTo(frame, at);
             at += PresenceTail.Length;
-            await _send.WaitAsync(ct);
-            try
-            {
-                // No token on the send itself: a cancellable send takes ManagedWebSocket's slower path (a registration
-                // and a state machine per message). A connection that ends aborts its transport, which fails the send.
-                await ws.SendAsync(frame.AsMemory(0, at), WebSocketMessageType.Text, true, CancellationToken.None);
-            }
-            finally
-            {
-                _send.Release();
-            }
+        }
+        finally
+        {
+            ArrayPool<byte[]>.Shared.Return(parts, clearArray: true);
+        }
+        ValueTask sending;
+        try
+        {
+            // No token on the send itself: a cancellable send takes ManagedWebSocket's slower path (a registration and
+            // a state machine per message). A connection that ends aborts its transport, which fails the send.
+            sending = ws.SendAsync(frame.AsMemory(0, at), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+            throw;
+        }
+        if (sending.IsCompleted)
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+            return sending;
+        }
+        return ReturnAfter(sending, frame);
+    }
+
+    private static async ValueTask ReturnAfter(ValueTask sending, byte[] frame)
+    {
+        try
+        {
+            await sending;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(frame);
-            ArrayPool<byte[]>.Shared.Return(parts, clearArray: true);
         }
     }
 

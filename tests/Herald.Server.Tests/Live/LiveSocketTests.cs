@@ -43,6 +43,55 @@ public sealed class LiveSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_changes_of_several_people_arrive_in_order_per_person_and_end_at_the_latest()
+    {
+        // Views are written either by the delivering thread (when the connection is idle) or by the connection's pump
+        // (when a send is in progress); both take from the same outbox under the send lock, so per person the
+        // sequences a client sees only rise, and the last one it sees is the person's latest.
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await bob.Watch("anna", "cleo");
+        await using var anna = await SocketWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await using var cleo = await SocketWatcher.Connect(_server.BaseAddress, _tokens["cleo"]);
+
+        const int changes = 60;
+        async Task<long> Publish(SocketWatcher who, string name)
+        {
+            var last = 0L;
+            var inFlight = new List<Task<JsonElement>>();
+            for (var i = 0; i < changes; i++)
+            {
+                inFlight.Add(who.Request(new { op = "status", status = new { availability = i % 2 == 0 ? "Busy" : "Available", note = $"{name} {i}" } }));
+                if (inFlight.Count == 8)
+                {
+                    foreach (var r in await Task.WhenAll(inFlight))
+                    {
+                        last = Math.Max(last, r.GetProperty("view").GetProperty("sequence").GetInt64());
+                    }
+                    inFlight.Clear();
+                }
+            }
+            foreach (var r in await Task.WhenAll(inFlight))
+            {
+                last = Math.Max(last, r.GetProperty("view").GetProperty("sequence").GetInt64());
+            }
+            return last;
+        }
+
+        var finals = await Task.WhenAll(Publish(anna, "anna"), Publish(cleo, "cleo"));
+
+        await Eventually.True(() => bob.Latest("anna")?.Sequence == finals[0] && bob.Latest("cleo")?.Sequence == finals[1],
+            because: "each person's latest view reaches the watcher");
+        foreach (var person in new[] { "anna", "cleo" })
+        {
+            var seen = bob.Received.Where(v => v.UserId == person).Select(v => v.Sequence).ToList();
+            for (var i = 1; i < seen.Count; i++)
+            {
+                Assert.True(seen[i] >= seen[i - 1], $"{person}: sequence {seen[i]} arrived after {seen[i - 1]}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Status_sets_the_callers_status_like_the_REST_call_and_watchers_receive_it()
     {
         await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
