@@ -45,7 +45,10 @@ public sealed class PersonState
 /// <param name="Status">Where it stands.</param>
 /// <param name="Since">When it was first requested or granted.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
-[GenerateSerializer, Immutable, Alias("herald.WatcherRecord")]
+// No reference tracking: a person's state holds one record per watcher (hundreds at most), and tracking them made the
+// serializer allocate an overflow dictionary on every state write. Records are never shared within a state, and rows
+// written with tracking still read (SqliteGrainStoragePayloadTests).
+[GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("herald.WatcherRecord")]
 public sealed record WatcherRecord(
     [property: Id(0)] SubscriptionStatus Status,
     [property: Id(1)] DateTimeOffset Since,

@@ -113,6 +113,57 @@ public sealed class SqliteGrainStoragePayloadTests : IDisposable
         AssertSameState(FullPerson(), state.State);
     }
 
+    /// <summary>
+    /// <see cref="FullPerson"/> as session 5's binary format wrote it (Orleans' serializer tracking a reference per
+    /// watcher record), captured from that code. Session 6 stopped tracking watcher records (a dictionary allocated
+    /// per write); what was written before must still read.
+    /// </summary>
+    private const string Session5BinaryPerson = ""
+        + "AAEgIOgIAxUJAxEhgAD0TqBgTN8IgQAAAAAAAAAA4CGAACycxXlM3wiBAAAAAAAAAADgIYAArot8YEzfCIEAAAAAAAAAAODgIehALUhlYWRzIG"
+        + "Rvd24gdW50aWwgbHVuY2ghgAD0TqBgTN8IgQAAAAAAAAAA4CGAACycxXlM3wiBAAAAAAAAAADg4CGAAIrJlmhM3wiBAAAAAAAAAADgIQApQRF1"
+        + "c2VyMTAwMUARdXNlcjEwMDJAEXVzZXIxMDAzQBF1c2VyMTAwNEARdXNlcjEwMDVAEXVzZXIxMDA2QBF1c2VyMTAwN0ARdXNlcjEwMDhAEXVzZX"
+        + "IxMDA5QBF1c2VyMTAxMEARdXNlcjEwMTFAEXVzZXIxMDEyQBF1c2VyMTAxM0ARdXNlcjEwMTRAEXVzZXIxMDE1QBF1c2VyMTAxNkARdXNlcjEw"
+        + "MTdAEXVzZXIxMDE4QBF1c2VyMTAxOUARdXNlcjEwMjDggXv65OB8RAYAIegwAULqdIrdU3lzdGVtLkNvbGxlY3Rpb25zLkdlbmVyaWMuRGljdG"
+        + "lvbmFyeWAyW1tIZXJhbGQuQ29yZS5Qcml2YWN5LlJlbGF0aW9uc2hpcFRpZXIsSGVyYWxkLkNvcmVdLFtoZXJhbGQuVGllclJ1bGVzXV0BAwkD"
+        + "CSDoIOgwATS2whbBU3lzdGVtLkNvbGxlY3Rpb25zLkdlbmVyaWMuRGljdGlvbmFyeWAyW1tIZXJhbGQuQ29yZS5Qcml2YWN5LkRpc2Nsb3N1cm"
+        + "VGaWVsZCxIZXJhbGQuQ29yZV0sW2ludF1dAQMJAwUAAeDgwQHBAcEB4OAxAadl0faPU3lzdGVtLkNvbGxlY3Rpb25zLkdlbmVyaWMuRGljdGlv"
+        + "bmFyeWAyW1tzdHJpbmddLFtoZXJhbGQuV2F0Y2hlclJ1bGVzXV0BA0EJYm9zcyDoCAMBwQHg4DEBqYMVAEoCU3lzdGVtLkNvbGxlY3Rpb25zLk"
+        + "dlbmVyaWMuRGljdGlvbmFyeWAyW1tIZXJhbGQuQ29yZS5Qcml2YWN5LlJlbGF0aW9uc2hpcFRpZXIsSGVyYWxkLkNvcmVdLFtIZXJhbGQuQ29y"
+        + "ZS5Qcml2YWN5LlN1YnNjcmlwdGlvbkhhbmRsaW5nLEhlcmFsZC5Db3JlXV0BAwkDDQgDBeAxAQ8wyTuhUmVhZE9ubHlMaXN0SW50ZXJmYWNlQ2"
+        + "9kZWNgMVtbSGVyYWxkLkNvcmUuUHJpdmFjeS5SZWxhdGlvbnNoaXBUaWVyLEhlcmFsZC5Db3JlXV0ABQkDCQgDDeDgIQADIehABWcxQRF1c2Vy"
+        + "MjAwMSHoOAUBAwkDAQAF4OAhgACcqdefS98IgQAAAAAAAAAA4CGAABx9LDJN3wiBAAAAAAAAAADgQQ9vbiBjYWxs4OAhMAExLNQuHVN0cmluZ0"
+        + "NvbXBhcmVyAAMBAeABKUERdXNlcjIwMDEg6AgDCSGAAJwYNJ813wiBAAAAAAAAAADgIYAA3PFZjUTfCIEAAAAAAAAAAODgQBF1c2VyMjAwMiDo"
+        + "CAMJIYAAXIJeaDbfCIEAAAAAAAAAAOAhgACcW4RWRd8IgQAAAAAAAAAA4OBAEXVzZXIyMDAzIOgIAwkhgAAc7IgxN98IgQAAAAAAAAAA4CGAAJ"
+        + "xbhFZF3wiBAAAAAAAAAADg4EARdXNlcjIwMDQg6AgDCSGAANxVs/o33wiBAAAAAAAAAADgIYAAXMWuH0bfCIEAAAAAAAAAAODgQBF1c2VyMjAw"
+        + "NSDoCAMFIYAAnL/dwzjfCIEAAAAAAAAAAOAhgABcxa4fRt8IgQAAAAAAAAAA4OBAEXVzZXIyMDA2IOgIAwkhgABcKQiNOd8IgQAAAAAAAAAA4C"
+        + "GAABwv2ehG3wiBAAAAAAAAAADg4EARdXNlcjIwMDcg6AgDCSGAAByTMlY63wiBAAAAAAAAAADgIYAAHC/Z6EbfCIEAAAAAAAAAAODgQBF1c2Vy"
+        + "MjAwOCDoCAMJIYAA3PxcHzvfCIEAAAAAAAAAAOAhgADcmAOyR98IgQAAAAAAAAAA4OBAEXVzZXIyMDA5IOgIAwkhgACcZofoO98IgQAAAAAAAA"
+        + "AA4CGAANyYA7JH3wiBAAAAAAAAAADg4EARdXNlcjIwMTAg6AgDBSGAAFzQsbE83wiBAAAAAAAAAADgIYAAnAIue0jfCIEAAAAAAAAAAODgQBF1"
+        + "c2VyMjAxMSDoCAMJIYAAHDrcej3fCIEAAAAAAAAAAOAhgACcAi57SN8IgQAAAAAAAAAA4OBAEXVzZXIyMDEyIOgIAwkhgADcowZEPt8IgQAAAA"
+        + "AAAAAA4CGAAFxsWERJ3wiBAAAAAAAAAADg4EARdXNlcjIwMTMg6AgDCSGAAJwNMQ0/3wiBAAAAAAAAAADgIYAAXGxYREnfCIEAAAAAAAAAAODg"
+        + "QBF1c2VyMjAxNCDoCAMJIYAAXHdb1j/fCIEAAAAAAAAAAOAhgAAc1oINSt8IgQAAAAAAAAAA4OBAEXVzZXIyMDE1IOgIAwUhgAAc4YWfQN8IgQ"
+        + "AAAAAAAAAA4CGAABzWgg1K3wiBAAAAAAAAAADg4EARdXNlcjIwMTYg6AgDCSGAANxKsGhB3wiBAAAAAAAAAADgIYAA3D+t1krfCIEAAAAAAAAA"
+        + "AODgQBF1c2VyMjAxNyDoCAMJIYAAnLTaMULfCIEAAAAAAAAAAOAhgADcP63WSt8IgQAAAAAAAAAA4OBAEXVzZXIyMDE4IOgIAwkhgABcHgX7Qt"
+        + "8IgQAAAAAAAAAA4CGAAJyp159L3wiBAAAAAAAAAADg4EARdXNlcjIwMTkg6AgDCSGAAByIL8RD3wiBAAAAAAAAAADgIYAAnKnXn0vfCIEAAAAA"
+        + "AAAAAODgQBF1c2VyMjAyMCDoCAMFIYAA3PFZjUTfCIEAAAAAAAAAAOAhgABcEwJpTN8IgQAAAAAAAAAA4ODgIegwAYriqZ5hUmVhZE9ubHlMaX"
+        + "N0SW50ZXJmYWNlQ29kZWNgMVtbaGVyYWxkLlJlYWNoUnVsZV1dAAMh6AgDBTEBfyFNJ5VSZWFkT25seUxpc3RJbnRlcmZhY2VDb2RlY2AxW1tI"
+        + "ZXJhbGQuQ29yZS5Nb2RlbC5BdmFpbGFiaWxpdHksSGVyYWxkLkNvcmVdXQADCQMZ4MEBwQHBAcEBAQPBAeDgOQsAAwkDBeDgIQADQQtrZXktMe"
+        + "AhAAMh6CCAAMTXY3FM3wiBAAAAAAAAAADgIYAALJzFeUzfCIEAAAAAAAAAAOAJAwlBEVBsYW5uaW5n4ODg";
+
+    [Fact]
+    public async Task A_binary_row_written_with_reference_tracked_watcher_records_still_reads()
+    {
+        var storage = CreateStorage(SqlitePayloadFormat.OrleansBinary);
+        var grainId = GrainId.Create("person", "session5-binary");
+        InsertRow(grainId, "person", version: 3, Convert.FromBase64String(Session5BinaryPerson));
+
+        var state = new GrainState<PersonState>();
+        await storage.ReadStateAsync("person", grainId, state);
+
+        Assert.True(state.RecordExists);
+        AssertSameState(FullPerson(), state.State);
+    }
+
     [Fact]
     public async Task A_full_person_state_round_trips_through_the_binary_format()
     {
