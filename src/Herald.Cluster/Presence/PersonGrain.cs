@@ -811,13 +811,16 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
 
     private UserPrivacy Privacy => _state.State.Privacy ?? UserPrivacy.Default;
 
-    private PresenceView OwnerView() => ViewFor(SelfDecision().Key);
+    private PresenceView OwnerView() => ViewFor(DisclosureKey.Self(PolicyEngine.ContextOf(_presence!)));
+
+    /// <summary>The owner sees every field, decided by the owner (one shared, read-only provenance map).</summary>
+    private static readonly IReadOnlyDictionary<DisclosureField, PolicyLayer> SelfLayers =
+        System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(DisclosureFields.All.ToDictionary(f => f, _ => PolicyLayer.Self));
 
     private DisclosureDecision SelfDecision()
     {
         var context = PolicyEngine.ContextOf(_presence!);
-        return new DisclosureDecision(DisclosureKey.Self(context), RelationshipTier.Trusted, context,
-            DisclosureFields.All.ToDictionary(f => f, _ => PolicyLayer.Self));
+        return new DisclosureDecision(DisclosureKey.Self(context), RelationshipTier.Trusted, context, SelfLayers);
     }
 
     private RelationshipTier TierOf(string watcherId) =>
