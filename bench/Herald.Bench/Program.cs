@@ -41,6 +41,7 @@ public static class Program
           --host H --port P --domain D   XMPP c2s endpoint and domain         (127.0.0.1, 5222, localhost)
           --url U         Herald base URL for the native protocol               (http://127.0.0.1:5080)
           --publish hub|rest   Herald native: status updates over the hub's SetStatus or PUT /api/v1/me/status (hub)
+          --herald-login watch|rest   herald-ws: contacts from the socket's watch (contacts: true) or GET /me/contacts first (watch)
           --users N --roster R --prefix P --password W   users P0…P(N-1)      (5000, 20, u, benchpass1)
           --login-rate X  login arrivals per second; --login-inflight K        (500; 50)
           --settle S      seconds between the last login and the RSS reading   (5)

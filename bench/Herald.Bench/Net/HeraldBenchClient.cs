@@ -179,18 +179,21 @@ internal static class HeraldLogin
     /// <summary><c>POST /api/v1/auth/token</c>, then <c>GET /api/v1/me/contacts</c>: the token and the contact ids.</summary>
     public static async Task<(string Token, string[] Contacts)> TokenAndContacts(HttpClient http, NetOptions o, string user, CancellationToken ct)
     {
-        string token;
-        using (var r = await http.PostAsJsonAsync($"{o.Url}/api/v1/auth/token", new { username = user, password = o.Password }, ct))
-        {
-            await HeraldProvisioner.EnsureOk(r, $"login {user}", ct);
-            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
-            token = doc.RootElement.GetProperty("accessToken").GetString()!;
-        }
+        var token = await Token(http, o, user, ct);
         using var req = new HttpRequestMessage(HttpMethod.Get, $"{o.Url}/api/v1/me/contacts");
         req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await http.SendAsync(req, ct);
         await HeraldProvisioner.EnsureOk(response, $"contacts of {user}", ct);
         using var contacts = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
         return (token, [.. contacts.RootElement.EnumerateArray().Select(e => e.GetProperty("userId").GetString()!)]);
+    }
+
+    /// <summary><c>POST /api/v1/auth/token</c>: the access token.</summary>
+    public static async Task<string> Token(HttpClient http, NetOptions o, string user, CancellationToken ct)
+    {
+        using var r = await http.PostAsJsonAsync($"{o.Url}/api/v1/auth/token", new { username = user, password = o.Password }, ct);
+        await HeraldProvisioner.EnsureOk(r, $"login {user}", ct);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct));
+        return doc.RootElement.GetProperty("accessToken").GetString()!;
     }
 }

@@ -7,8 +7,9 @@ namespace Herald.Bench.Net;
 
 /// <summary>
 /// One user on Herald's live WebSocket protocol (<c>/api/v1/live</c>, subprotocol <c>herald.live.v1</c>, JSON
-/// messages): <c>POST /api/v1/auth/token</c>, <c>GET /api/v1/me/contacts</c>, then over the socket a <c>watch</c> of the
-/// contacts and a <c>status</c> request for the initial presence and for every update (the stamp in the note).
+/// messages): <c>POST /api/v1/auth/token</c>, then over the socket a <c>watch</c> of the caller's contacts
+/// (<c>{"op":"watch","contacts":true}</c>; with <c>--herald-login rest</c>: <c>GET /api/v1/me/contacts</c> first and a
+/// <c>watch</c> of those ids) and a <c>status</c> request for the initial presence and for every update (the stamp in the note).
 /// </summary>
 public sealed class HeraldSocketBenchClient : IBenchConnection
 {
@@ -46,8 +47,8 @@ public sealed class HeraldSocketBenchClient : IBenchConnection
     /// <inheritdoc />
     public async Task Login(CancellationToken ct)
     {
-        var (token, contacts) = await HeraldLogin.TokenAndContacts(_http, _o, User, ct);
-        RosterSize = contacts.Length;
+        var byWatch = _o.HeraldLogin == "watch";
+        var (token, contacts) = byWatch ? (await HeraldLogin.Token(_http, _o, User, ct), []) : await HeraldLogin.TokenAndContacts(_http, _o, User, ct);
         _ws = new ClientWebSocket();
         _ws.Options.SetRequestHeader("Authorization", "Bearer " + token);
         _ws.Options.AddSubProtocol("herald.live.v1");
@@ -55,7 +56,16 @@ public sealed class HeraldSocketBenchClient : IBenchConnection
         var ws = new UriBuilder(_o.Url) { Scheme = _o.Url.StartsWith("https", StringComparison.Ordinal) ? "wss" : "ws", Path = "/api/v1/live" }.Uri;
         await _ws.ConnectAsync(ws, ct);
         _receive = Task.Run(ReceiveLoop, CancellationToken.None);
-        await Request(new { op = "watch", users = contacts }, ct);
+        if (byWatch)
+        {
+            var watched = await Request(new { op = "watch", contacts = true }, ct);
+            RosterSize = watched.GetProperty("views").GetArrayLength();
+        }
+        else
+        {
+            RosterSize = contacts.Length;
+            await Request(new { op = "watch", users = contacts }, ct);
+        }
         await PutStatus("online", false, ct);
     }
 

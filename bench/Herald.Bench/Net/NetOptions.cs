@@ -90,6 +90,13 @@ public sealed record NetOptions
     /// </summary>
     public string Publish { get; init; } = "hub";
 
+    /// <summary>
+    /// Herald WebSocket only: how a login learns its contacts — <c>watch</c> (default: the socket's
+    /// <c>{"op":"watch","contacts":true}</c>, no contacts request) or <c>rest</c> (<c>GET /api/v1/me/contacts</c>, then a
+    /// <c>watch</c> of those ids: the login measured before session 6).
+    /// </summary>
+    public string HeraldLogin { get; init; } = "watch";
+
     /// <summary>Seconds of unmeasured fan-out at the first step's rate before the measured steps (0 = none).</summary>
     public double WarmupSeconds { get; init; }
 
@@ -135,6 +142,7 @@ public sealed record NetOptions
                     break;
                 case "--server": options = options with { Server = v }; break;
                 case "--publish": ok = v is "hub" or "rest"; options = options with { Publish = v }; break;
+                case "--herald-login": ok = v is "watch" or "rest"; options = options with { HeraldLogin = v }; break;
                 case "--host": options = options with { Host = v }; break;
                 case "--domain": options = options with { Domain = v }; break;
                 case "--url": options = options with { Url = v.TrimEnd('/') }; break;

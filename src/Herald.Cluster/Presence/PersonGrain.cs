@@ -860,16 +860,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
 
     private void Audit(string watcherId, string kind, string channel, DisclosureDecision decision)
     {
-        var fields = decision.Key.Mode switch
-        {
-            ViewMode.Nothing => "nothing",
-            ViewMode.Offline => "offline;" + decision.Key.Levels,
-            _ => decision.Key.Levels.ToString(),
-        };
-        var deciding = string.Join(",", decision.DecidedBy.Where(kv => kv.Value != PolicyLayer.Default)
-            .Select(kv => $"{DisclosureFields.Name(kv.Key)}:{kv.Value}"));
-        _audit.Append(new AuditEntry(_time.GetUtcNow(), Id, watcherId, kind, channel, fields,
-            $"tier={decision.Tier}; context={decision.Context}" + (deciding.Length > 0 ? "; " + deciding : "")));
+        var (fields, rule) = AuditText.Of(decision);
+        _audit.Append(new AuditEntry(_time.GetUtcNow(), Id, watcherId, kind, channel, fields, rule));
     }
 
     private async Task PrivacyChanged()

@@ -355,7 +355,7 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
                 channel.Value = entry.Channel;
                 fields.Value = entry.Fields;
                 rule.Value = entry.Rule;
-                await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+                insert.ExecuteNonQuery(); // SQLite runs it synchronously either way: no task per row
             }
 
             await transaction.CommitAsync().ConfigureAwait(false);

@@ -35,26 +35,67 @@ public sealed class LiveOperations(LiveConnections live, IDirectoryStore directo
     /// Watches the people named in <paramref name="known"/> and returns the views newer than the sequence given for
     /// each (0: the current view). The snapshot counts as delivered, so the fan-out does not send it again.
     /// </summary>
-    public async Task<PresenceView[]> WatchFrom(LiveConnection connection, Dictionary<string, long> known, CancellationToken ct)
+    public Task<PresenceView[]> WatchFrom(LiveConnection connection, Dictionary<string, long> known, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(known);
+        return Watch(connection, known, exist: null, ct);
+    }
+
+    /// <summary>
+    /// Watches the caller's own contacts (as <c>GET /api/v1/me/contacts</c> lists them: contacts no longer in the
+    /// directory are left out) and the people named in <paramref name="users"/>; returns their current views, the
+    /// contacts first in the order of the contact list. Saves a client the contacts request before its first watch:
+    /// the views go through the same policy and the same <c>live</c> audit as a <c>watch</c> of the same ids.
+    /// </summary>
+    public async Task<PresenceView[]> WatchContacts(LiveConnection connection, IReadOnlyCollection<string> users, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(users);
+        if (users.Any(id => id is null))
+        {
+            throw new LiveOperationException(400, "Invalid ids: null");
+        }
+        var contacts = await grains.Person(connection.WatcherId).GetContacts();
+        var exist = (await directory.GetPeople(contacts, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var known = new Dictionary<string, long>(contacts.Count + users.Count, StringComparer.Ordinal);
+        foreach (var id in contacts)
+        {
+            if (exist.Contains(id))
+            {
+                known.TryAdd(id, 0);
+            }
+        }
+        foreach (var id in users)
+        {
+            known.TryAdd(id, 0); // not contacts: checked like a watch's ids (400 invalid, 404 unknown)
+        }
+        return await Watch(connection, known, exist, ct);
+    }
+
+    /// <summary>The watch itself; <paramref name="exist"/>: ids already known to be directory people (not looked up again).</summary>
+    private async Task<PresenceView[]> Watch(LiveConnection connection, Dictionary<string, long> known, HashSet<string>? exist, CancellationToken ct)
+    {
         var max = options.Value.Limits.MaxWatch;
         if (known.Keys.Count(k => !connection.Watching.ContainsKey(k)) + connection.Watching.Count > max)
         {
             throw new LiveOperationException(400, $"A connection may watch at most {max} people.");
         }
-        var bad = known.Keys.Where(k => k is null || !Validation.IsId(k)).ToList();
+        var toCheck = exist is null ? [.. known.Keys] : known.Keys.Where(k => !exist.Contains(k)).ToList();
+        var bad = toCheck.Where(k => k is null || !Validation.IsId(k)).ToList();
         if (bad.Count > 0)
         {
             throw new LiveOperationException(400, $"Invalid ids: {string.Join(", ", bad.Take(10))}");
         }
-        var found = (await directory.GetPeople(known.Keys, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-        found.Add(connection.WatcherId); // one may always watch oneself
-        var unknown = known.Keys.Where(k => !found.Contains(k)).ToList();
-        if (unknown.Count > 0)
+        if (toCheck.Count > 0)
         {
-            throw new LiveOperationException(404, $"Unknown people: {string.Join(", ", unknown.Take(10))}");
+            var found = (await directory.GetPeople(toCheck, ct)).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+            found.Add(connection.WatcherId); // one may always watch oneself
+            var unknown = toCheck.Where(k => !found.Contains(k)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new LiveOperationException(404, $"Unknown people: {string.Join(", ", unknown.Take(10))}");
+            }
         }
         var views = await live.Watch(connection, known.Keys);
         return [.. views.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId))];

@@ -81,6 +81,9 @@ public sealed class LiveRequest
     /// <summary>People to watch or unwatch.</summary>
     public string[]? Users { get; set; }
 
+    /// <summary>For <c>watch</c>: true also watches the caller's own contacts (no <c>GET /api/v1/me/contacts</c> needed first).</summary>
+    public bool? Contacts { get; set; }
+
     /// <summary>For <c>watchFrom</c>: the last sequence the client has per person.</summary>
     public Dictionary<string, long>? Known { get; set; }
 
@@ -253,8 +256,14 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             switch (request.Op)
             {
                 case "watch":
-                    var ids = request.Users ?? throw new LiveOperationException(400, "Invalid request: users: is required");
-                    var views = await operations.WatchFrom(connection, ids.Distinct(StringComparer.Ordinal).ToDictionary(u => u, _ => 0L, StringComparer.Ordinal), ct);
+                    var ids = request.Users ?? (request.Contacts == true ? [] : throw new LiveOperationException(400, "Invalid request: users: is required (or contacts: true)"));
+                    if (ids.Any(u => u is null))
+                    {
+                        throw new LiveOperationException(400, "Invalid ids: null");
+                    }
+                    var views = request.Contacts == true
+                        ? await operations.WatchContacts(connection, ids, ct)
+                        : await operations.WatchFrom(connection, ids.Distinct(StringComparer.Ordinal).ToDictionary(u => u, _ => 0L, StringComparer.Ordinal), ct);
                     await SendJson(new { type = "result", id, views }, ct);
                     break;
                 case "watchFrom":

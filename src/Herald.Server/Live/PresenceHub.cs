@@ -74,6 +74,13 @@ public sealed class PresenceHub(LiveConnections live, LiveOperations operations,
         // compiler's collection-expression types.
         await Run(() => operations.WatchFrom(Connection, known ?? throw new HubException("known is required"), Context.ConnectionAborted));
 
+    /// <summary>
+    /// Watches the caller's own contacts (those still in the directory, as <c>GET /api/v1/me/contacts</c> lists them);
+    /// returns their current views in the order of the contact list. One call instead of fetching the contacts first.
+    /// </summary>
+    public async Task<IReadOnlyList<PresenceView>> WatchContacts() =>
+        await Run(() => operations.WatchContacts(Connection, [], Context.ConnectionAborted));
+
     /// <summary>Stops watching people.</summary>
     public void Unwatch(string[] userIds) => operations.Unwatch(Connection, userIds ?? []);
 

@@ -40,6 +40,25 @@ public sealed class HubStatusTests : IAsyncLifetime
         Assert.Equal("DoNotDisturb", stored.GetProperty("availability").GetString());
     }
 
+    [Fact]
+    public async Task WatchContacts_over_the_hub_watches_the_callers_contacts()
+    {
+        using (var rest = _server.Client(_tokens["bob"]))
+        {
+            (await rest.PutAsync("/api/v1/me/contacts/anna", null)).EnsureSuccessStatusCode();
+        }
+        await using var bob = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+
+        var views = await bob.Connection.InvokeAsync<List<ViewDto>>("WatchContacts");
+
+        Assert.Equal("anna", Assert.Single(views).UserId);
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { note = "hello" })).EnsureSuccessStatusCode();
+        }
+        await Eventually.True(() => bob.Latest("anna")?.Note == "hello", because: "a contact watched this way gets pushed like any watch");
+    }
+
     [Theory]
     [InlineData("{\"availability\":\"Unknown\"}", "availability: Unknown cannot be chosen")]
     [InlineData("{}", "body: give at least one of availability, activity, note")]

@@ -113,6 +113,12 @@ public sealed class LiveSocketTests : IAsyncLifetime
     [InlineData("{\"op\":\"watch\",\"id\":1,\"users\":[\"nobody\"]}", 404, "Unknown people: nobody")]
     [InlineData("{\"op\":\"watch\",\"id\":1,\"users\":[\"no way\"]}", 400, "Invalid ids: no way")]
     [InlineData("{\"op\":\"watch\",\"id\":1}", 400, "users: is required")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"contacts\":false}", 400, "users: is required")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"contacts\":\"yes\"}", 400, "not a valid request")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"contacts\":true,\"users\":[\"nobody\"]}", 404, "Unknown people: nobody")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"contacts\":true,\"users\":[\"no way\"]}", 400, "Invalid ids: no way")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"contacts\":true,\"users\":[null]}", 400, "Invalid ids: null")]
+    [InlineData("{\"op\":\"watch\",\"id\":1,\"users\":[\"bob\",null]}", 400, "Invalid ids: null")]
     [InlineData("{\"op\":\"watchFrom\",\"id\":1}", 400, "known: is required")]
     [InlineData("{\"op\":\"present\",\"id\":1,\"deviceId\":\"\"}", 400, "deviceId must be")]
     [InlineData("{\"op\":\"fly\",\"id\":1}", 400, "Unknown op 'fly'")]
@@ -133,6 +139,90 @@ public sealed class LiveSocketTests : IAsyncLifetime
         var pong = await anna.Request(new { op = "ping" });
         Assert.Equal("pong", pong.GetProperty("type").GetString());
         Assert.False(anna.Closed);
+    }
+
+    [Fact]
+    public async Task Watch_with_contacts_watches_the_callers_contacts_with_the_same_views_as_the_contacts_request()
+    {
+        using var bobRest = _server.Client(_tokens["bob"]);
+        (await bobRest.PutAsync("/api/v1/me/contacts/cleo", null)).EnsureSuccessStatusCode();
+        (await bobRest.PutAsync("/api/v1/me/contacts/anna", null)).EnsureSuccessStatusCode();
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            // anna hides her note from bob only: the socket must give bob exactly what the contacts request gives him.
+            (await anna.PutAsJsonAsync("/api/v1/me/privacy", new { watchers = new { bob = new { rules = new { any = new { note = false } } } } })).EnsureSuccessStatusCode();
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "Busy", note = "secret" })).EnsureSuccessStatusCode();
+        }
+        using (var cleo = _server.Client(_tokens["cleo"]))
+        {
+            (await cleo.PutAsJsonAsync("/api/v1/me/status", new { note = "visible" })).EnsureSuccessStatusCode();
+        }
+        var rest = await bobRest.GetFromJsonAsync<List<ViewDto>>("/api/v1/me/contacts", HeraldTestServer.Json);
+
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        var reply = await bob.Request(new { op = "watch", contacts = true });
+
+        Assert.Equal("result", reply.GetProperty("type").GetString());
+        var views = reply.GetProperty("views").EnumerateArray().Select(v => v.Deserialize<ViewDto>(HeraldTestServer.Json)!).ToList();
+        Assert.Equal(rest!.Select(v => (v.UserId, v.Availability, v.Note, v.Sequence)), views.Select(v => (v.UserId, v.Availability, v.Note, v.Sequence)));
+        Assert.Equal(["cleo", "anna"], views.Select(v => v.UserId)); // the order of the contact list
+        Assert.Null(views.Single(v => v.UserId == "anna").Note);
+        Assert.Equal("visible", views.Single(v => v.UserId == "cleo").Note);
+
+        // Now watched: a change is pushed, through the same view pipeline (the note stays hidden from bob).
+        using (var anna = _server.Client(_tokens["anna"]))
+        {
+            (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "DoNotDisturb", note = "still secret" })).EnsureSuccessStatusCode();
+        }
+        await Eventually.True(() => bob.Latest("anna")?.Availability == "DoNotDisturb", because: "the contact's change is pushed");
+        Assert.Null(bob.Latest("anna")!.Note);
+        Assert.DoesNotContain(bob.Messages, m => m.GetRawText().Contains("secret", StringComparison.Ordinal));
+
+        // The watch is audited as a live disclosure to bob, like a watch of the same ids.
+        using var annaRest = _server.Client(_tokens["anna"]);
+        var audit = await annaRest.GetFromJsonAsync<JsonElement>("/api/v1/me/audit?watcher=bob");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("kind").GetString() == "live" && e.GetProperty("channel").GetString() == "live");
+    }
+
+    [Fact]
+    public async Task Watch_with_contacts_and_users_watches_both_and_without_contacts_returns_only_the_users()
+    {
+        using var bobRest = _server.Client(_tokens["bob"]);
+        (await bobRest.PutAsync("/api/v1/me/contacts/anna", null)).EnsureSuccessStatusCode();
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+
+        var reply = await bob.Request(new { op = "watch", contacts = true, users = new[] { "cleo", "anna" } });
+
+        Assert.Equal(["anna", "cleo"], reply.GetProperty("views").EnumerateArray().Select(v => v.GetProperty("userId").GetString()));
+        using (var cleo = _server.Client(_tokens["cleo"]))
+        {
+            (await cleo.PutAsJsonAsync("/api/v1/me/status", new { note = "pushed" })).EnsureSuccessStatusCode();
+        }
+        await Eventually.True(() => bob.Latest("cleo")?.Note == "pushed");
+
+        // A person without contacts gets an empty result, and the connection stays usable.
+        await using var cleoSocket = await SocketWatcher.Connect(_server.BaseAddress, _tokens["cleo"]);
+        var none = await cleoSocket.Request(new { op = "watch", contacts = true });
+        Assert.Equal("result", none.GetProperty("type").GetString());
+        Assert.Equal(0, none.GetProperty("views").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Watch_with_contacts_keeps_the_watch_limit()
+    {
+        await using var server = new HeraldTestServer(extraArgs: "--Herald:Limits:MaxWatch=1");
+        await server.StartAsync();
+        var tokens = await server.CreatePeople(HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"), HeraldTestServer.Person("cleo"));
+        using var bobRest = server.Client(tokens["bob"]);
+        (await bobRest.PutAsync("/api/v1/me/contacts/anna", null)).EnsureSuccessStatusCode();
+        (await bobRest.PutAsync("/api/v1/me/contacts/cleo", null)).EnsureSuccessStatusCode();
+        await using var bob = await SocketWatcher.Connect(server.BaseAddress, tokens["bob"]);
+
+        var reply = await bob.Request(new { op = "watch", contacts = true });
+
+        Assert.Equal("error", reply.GetProperty("type").GetString());
+        Assert.Equal(400, reply.GetProperty("status").GetInt32());
+        Assert.Contains("at most 1 people", reply.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
