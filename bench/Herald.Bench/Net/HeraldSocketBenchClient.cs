@@ -164,6 +164,13 @@ public sealed class HeraldSocketBenchClient : IBenchConnection
 
     private void OnMessage(ReadOnlySpan<byte> message)
     {
+        // The hot path: a presence push (Herald writes "type" first). Read the notes with a forward-only reader, no
+        // document and no copy — the same notes the general path below reads, at a fraction of the generator's CPU.
+        if (message.StartsWith("{\"type\":\"presence\","u8))
+        {
+            OnPresence(message);
+            return;
+        }
         using var doc = JsonDocument.Parse(message.ToArray());
         var root = doc.RootElement;
         var type = root.GetProperty("type").GetString();
@@ -188,6 +195,28 @@ public sealed class HeraldSocketBenchClient : IBenchConnection
             else
             {
                 tcs.TrySetResult(root.Clone());
+            }
+        }
+    }
+
+    /// <summary>Records the stamp in the <c>note</c> of every view of <c>{"type":"presence","views":[{…},…]}</c>.</summary>
+    private void OnPresence(ReadOnlySpan<byte> message)
+    {
+        var r = new Utf8JsonReader(message);
+        while (r.Read())
+        {
+            // root object = depth 0, "views" = 1, a view object = 2, a view's own properties = 3
+            if (r.TokenType == JsonTokenType.PropertyName && r.CurrentDepth == 3 && r.ValueTextEquals("note"u8) && r.Read()
+                && r.TokenType == JsonTokenType.String)
+            {
+                if (r.ValueIsEscaped)
+                {
+                    _recorder.OnStamp(r.GetString().AsSpan(), _index);
+                }
+                else
+                {
+                    _recorder.OnStamp(r.ValueSpan, _index);
+                }
             }
         }
     }
