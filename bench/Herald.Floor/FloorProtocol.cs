@@ -18,6 +18,7 @@ public static class FloorProtocol
         string? op = null;
         byte[]? id = null;
         List<int>? users = null;
+        var contacts = false;
         var unknownUser = false;
         string? availability = null;
         string? note = null;
@@ -70,6 +71,12 @@ public static class FloorProtocol
                         r.Skip();
                     }
                 }
+                else if (r.ValueTextEquals("contacts"u8))
+                {
+                    r.Read();
+                    contacts = r.TokenType == JsonTokenType.True;
+                    r.Skip();
+                }
                 else if (r.ValueTextEquals("status"u8))
                 {
                     r.Read();
@@ -108,6 +115,13 @@ public static class FloorProtocol
         {
             Reply(c, Error(id, "the message is not a valid request: " + ex.Message));
             return;
+        }
+        if (op == "watch" && contacts && !unknownUser)
+        {
+            // Herald's {"op":"watch","contacts":true}: the caller's own contacts (and any users named as well).
+            users ??= [];
+            var mine = state.Contacts(c.User).Where(u => !users.Contains(u)).ToList();
+            users.InsertRange(0, mine);
         }
         switch (op)
         {
