@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Herald.Cluster.Hosting;
 
 namespace Herald.Cluster.Presence;
 
@@ -9,19 +10,19 @@ public sealed class PresenceOptions
     public const string Section = "Herald:Presence";
 
     /// <summary>How long a lapsed or disconnected device still counts, to absorb quick reconnects.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    [TimeSpanRange("00:00:00", "00:10:00")]
     public TimeSpan GraceWindow { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a device may be idle before it counts as Away (when the person set no threshold).</summary>
-    [Range(typeof(TimeSpan), "00:00:30", "1.00:00:00")]
+    [TimeSpanRange("00:00:30", "1.00:00:00")]
     public TimeSpan IdleThreshold { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Shortest device or activity lease accepted.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan MinLeaseTtl { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Longest device or activity lease accepted.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    [TimeSpanRange("00:00:05", "1.00:00:00")]
     public TimeSpan MaxLeaseTtl { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
@@ -29,7 +30,7 @@ public sealed class PresenceOptions
     /// also follow a membership change, see <c>SiloPresenceRenewal</c>). Each renewal is a grain call per watched
     /// person: at 5,000 watched people and 30 s, measured as ≈ 8 % of a core.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan SiloWatchRenewal { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Most devices one person may have at once.</summary>
@@ -41,7 +42,7 @@ public sealed class PresenceOptions
     public int MaxContacts { get; set; } = 2000;
 
     /// <summary>How often last-seen is persisted for a person who stays online (a write off the hot path).</summary>
-    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    [TimeSpanRange("00:00:10", "1.00:00:00")]
     public TimeSpan LastSeenPersistInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -49,7 +50,7 @@ public sealed class PresenceOptions
     /// first compares the grain's state with storage (one storage read per call), so that an activation left stale by
     /// a duplicate activation during the change adopts the newer state and re-broadcasts it. Zero disables the check.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [TimeSpanRange("00:00:00", "01:00:00")]
     public TimeSpan StaleActivationWindow { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
@@ -60,6 +61,6 @@ public sealed class PresenceOptions
     public int ProfileCacheCapacity { get; set; } = 50_000;
 
     /// <summary>Longest time a cached directory profile is used after it was read (writes through the node invalidate at once).</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan ProfileCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Herald.Cluster.Hosting;
 
 namespace Herald.Server.Hosting;
 
@@ -42,7 +43,7 @@ public sealed class BootstrapOptions
 public sealed class AuthOptions
 {
     /// <summary>Lifetime of a bearer token.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    [TimeSpanRange("00:01:00", "30.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
 
     /// <summary>PBKDF2-SHA256 iterations for new password hashes.</summary>
@@ -126,7 +127,7 @@ public sealed class ClusterOptions
     public string? AdvertisedAddress { get; set; }
 
     /// <summary>Membership probe timeout (Redis mode); a node that misses <see cref="MissedProbesLimit"/> probes is declared dead.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
+    [TimeSpanRange("00:00:00.500", "00:01:00")]
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Missed probes after which a node is suspected (Redis mode).</summary>
@@ -134,6 +135,6 @@ public sealed class ClusterOptions
     public int MissedProbesLimit { get; set; } = 3;
 
     /// <summary>On graceful shutdown, how long the node waits for its live connections to reconnect elsewhere.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    [TimeSpanRange("00:00:00", "00:05:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
