@@ -55,6 +55,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private DateTimeOffset? _expiryDue;
     private bool _expiryKeepsAlive;
     private IGrainTimer? _lastSeenTimer;
+    private readonly List<DisclosureKey> _keyScratch = [];
 
     /// <summary>Creates the grain.</summary>
     public PersonGrain(
@@ -927,7 +928,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         // presence for the others.
         _unhidden = aggregate.AppearOffline ? PresenceAggregator.Aggregate(pruned with { Preferred = null }, _settings, now) : null;
         var stamp = new PolicyStamp(PolicyEngine.ContextOf(aggregate), aggregate.AppearOffline, _orgVersion, _privacyVersion,
-            string.Join(",", _state.State.Grants.Where(g => g.IsActive(now)).Select(g => g.Id)));
+            ActiveGrantIds(now));
         var policyChanged = stamp != _stamp;
         _stamp = stamp;
         if (policyChanged)
@@ -984,18 +985,59 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         return rekeys;
     }
 
-    private DateTimeOffset? NextGrantBoundary(DateTimeOffset now) =>
-        _state.State.Grants.SelectMany(g => new[] { g.From, g.Until }).Where(t => t > now).Select(t => (DateTimeOffset?)t).Min();
+    private DateTimeOffset? NextGrantBoundary(DateTimeOffset now)
+    {
+        DateTimeOffset? next = null;
+        foreach (var g in _state.State.Grants)
+        {
+            if (g.From > now && (next is null || g.From < next))
+            {
+                next = g.From;
+            }
+            if (g.Until > now && (next is null || g.Until < next))
+            {
+                next = g.Until;
+            }
+        }
+        return next;
+    }
+
+    /// <summary>The ids of the grants active at <paramref name="now"/>, comma-separated ("" for none: no allocation).</summary>
+    private string ActiveGrantIds(DateTimeOffset now)
+    {
+        var grants = _state.State.Grants;
+        var any = false;
+        foreach (var g in grants)
+        {
+            if (g.IsActive(now))
+            {
+                any = true;
+                break;
+            }
+        }
+        return any ? string.Join(",", grants.Where(g => g.IsActive(now)).Select(g => g.Id)) : "";
+    }
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a < b ? a : b;
 
     private List<KeyedView> RefreshViews()
     {
-        var keys = new HashSet<DisclosureKey>(_views.Keys);
+        // Every key in use: the rendered ones plus any watcher's key not rendered yet (rare: ViewFor renders a key
+        // when a watcher gets it). A reused list, not a set per change: a person has a handful of distinct keys.
+        var keys = _keyScratch;
+        keys.Clear();
+        keys.AddRange(_views.Keys);
+        var rendered = keys.Count;
         foreach (var silo in _silos.Values)
         {
-            keys.UnionWith(silo.Watchers.Values);
+            foreach (var key in silo.Watchers.Values)
+            {
+                if (!_views.ContainsKey(key) && keys.IndexOf(key, rendered) < 0)
+                {
+                    keys.Add(key);
+                }
+            }
         }
         var state = CurrentState();
         var changed = new List<KeyedView>();

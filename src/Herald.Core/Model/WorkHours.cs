@@ -45,13 +45,17 @@ public sealed record WorkHours(
         for (var d = -1; d <= 8; d++)
         {
             var date = DateOnly.FromDateTime(local.DateTime).AddDays(d);
-            foreach (var time in new[] { Start, End }.Order())
+            // The two times in order, without allocating (this runs on every change of every person).
+            var (first, second) = Start <= End ? (Start, End) : (End, Start);
+            var candidate = ToInstant(date, first, zone);
+            if (candidate > instant && IsWorking(candidate, zone) != state)
             {
-                var candidate = ToInstant(date, time, zone);
-                if (candidate > instant && IsWorking(candidate, zone) != state)
-                {
-                    return candidate;
-                }
+                return candidate;
+            }
+            candidate = ToInstant(date, second, zone);
+            if (candidate > instant && IsWorking(candidate, zone) != state)
+            {
+                return candidate;
             }
         }
         return null;

@@ -22,17 +22,62 @@ public static class PresenceAggregator
 
         var preferred = sources.Preferred is { } p && p.Until > now ? p : null;
         var note = sources.Note is { } n && (n.Until is null || n.Until > now) ? n : null;
-        var liveDevices = sources.Devices.Values.Where(d => d.IsLive(now, settings.GraceWindow))
-            .OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToList();
-        var activeDevices = liveDevices.Where(d => !d.IsIdle(now, settings.IdleThreshold)).ToList();
-        var liveActivities = sources.Activities.Values.Where(a => a.IsLive(now)).ToList();
-        var liveCalendar = (sources.Calendar ?? []).Where(c => c.Contains(now)).ToList();
+        // Plain loops, no LINQ: this runs on every change of every person (see docs/benchmarks.md, engine path).
+        var liveDevices = new List<DeviceSession>(sources.Devices.Count);
+        foreach (var d in sources.Devices.Values)
+        {
+            if (d.IsLive(now, settings.GraceWindow))
+            {
+                liveDevices.Add(d);
+            }
+        }
+        if (liveDevices.Count > 1)
+        {
+            liveDevices.Sort(static (a, b) => string.CompareOrdinal(a.DeviceId, b.DeviceId)); // ids are unique keys
+        }
+        var activeDevices = new List<DeviceSession>(liveDevices.Count);
+        foreach (var d in liveDevices)
+        {
+            if (!d.IsIdle(now, settings.IdleThreshold))
+            {
+                activeDevices.Add(d);
+            }
+        }
+        var liveActivities = new List<ActivityLease>(sources.Activities.Count);
+        foreach (var a in sources.Activities.Values)
+        {
+            if (a.IsLive(now))
+            {
+                liveActivities.Add(a);
+            }
+        }
+        var liveCalendar = new List<CalendarBusy>();
+        if (sources.Calendar is { } calendar)
+        {
+            foreach (var c in calendar)
+            {
+                if (c.Contains(now))
+                {
+                    liveCalendar.Add(c);
+                }
+            }
+        }
         var offHours = settings.WorkHours is { } wh && !wh.IsWorking(now, settings.TimeZone);
 
         var lastSeen = LastSeen(sources);
-        var devices = liveDevices.Select(d => Summarize(d, now, settings)).ToList();
-        var location = liveDevices.Where(d => d.Location is not null)
-            .OrderByDescending(d => d.Location!.At ?? d.LastHeartbeat).Select(d => d.Location).FirstOrDefault();
+        var devices = new List<DeviceSummary>(liveDevices.Count);
+        // The live device with the newest location (first in device-id order among equals).
+        Location? location = null;
+        var locationAt = DateTimeOffset.MinValue;
+        foreach (var d in liveDevices)
+        {
+            devices.Add(Summarize(d, now, settings));
+            if (d.Location is { } l && (location is null || (l.At ?? d.LastHeartbeat) > locationAt))
+            {
+                location = l;
+                locationAt = l.At ?? d.LastHeartbeat;
+            }
+        }
 
         Availability availability;
         Activity? activity;
@@ -138,14 +183,14 @@ public static class PresenceAggregator
     {
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(settings);
-        var expiredDevices = sources.Devices.Values.Where(d => !d.IsLive(now, settings.GraceWindow)).ToList();
-        var expiredLeases = sources.Activities.Values.Where(a => !a.IsLive(now)).ToList();
         var preferredExpired = sources.Preferred is { } p && p.Until <= now;
         var noteExpired = sources.Note is { Until: { } u } && u <= now;
-        if (expiredDevices.Count == 0 && expiredLeases.Count == 0 && !preferredExpired && !noteExpired)
+        if (!preferredExpired && !noteExpired && !AnyExpired(sources, settings, now))
         {
-            return sources;
+            return sources; // the common case: nothing allocated
         }
+        var expiredDevices = sources.Devices.Values.Where(d => !d.IsLive(now, settings.GraceWindow)).ToList();
+        var expiredLeases = sources.Activities.Values.Where(a => !a.IsLive(now)).ToList();
         var lastSeen = sources.LastSeen;
         foreach (var d in expiredDevices)
         {
@@ -183,37 +228,60 @@ public static class PresenceAggregator
     private static DateTimeOffset? NextChange(PresenceSources sources, AggregationSettings settings, DateTimeOffset now)
     {
         DateTimeOffset? next = null;
-        void Consider(DateTimeOffset? t)
-        {
-            if (t is { } v && v > now && (next is null || v < next))
-            {
-                next = v;
-            }
-        }
-        Consider(sources.Preferred?.Until);
-        Consider(sources.Note?.Until);
+        Consider(ref next, sources.Preferred?.Until, now);
+        Consider(ref next, sources.Note?.Until, now);
         foreach (var d in sources.Devices.Values)
         {
-            Consider(d.ExpiresAt + settings.GraceWindow);
+            Consider(ref next, d.ExpiresAt + settings.GraceWindow, now);
             if (d.IdleSince is { } s)
             {
-                Consider(s + settings.IdleThreshold);
+                Consider(ref next, s + settings.IdleThreshold, now);
             }
         }
         foreach (var a in sources.Activities.Values)
         {
-            Consider(a.ExpiresAt);
+            Consider(ref next, a.ExpiresAt, now);
         }
-        foreach (var c in sources.Calendar ?? [])
+        if (sources.Calendar is { } calendar)
         {
-            Consider(c.Start);
-            Consider(c.End);
+            foreach (var c in calendar)
+            {
+                Consider(ref next, c.Start, now);
+                Consider(ref next, c.End, now);
+            }
         }
         if (settings.WorkHours is { } wh)
         {
-            Consider(wh.NextBoundary(now, settings.TimeZone));
+            Consider(ref next, wh.NextBoundary(now, settings.TimeZone), now);
         }
         return next;
+    }
+
+    private static void Consider(ref DateTimeOffset? next, DateTimeOffset? t, DateTimeOffset now)
+    {
+        if (t is { } v && v > now && (next is null || v < next))
+        {
+            next = v;
+        }
+    }
+
+    private static bool AnyExpired(PresenceSources sources, AggregationSettings settings, DateTimeOffset now)
+    {
+        foreach (var d in sources.Devices.Values)
+        {
+            if (!d.IsLive(now, settings.GraceWindow))
+            {
+                return true;
+            }
+        }
+        foreach (var a in sources.Activities.Values)
+        {
+            if (!a.IsLive(now))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) =>

@@ -43,6 +43,19 @@ public readonly record struct DisclosureKey(
 {
     /// <summary>The owner's key.</summary>
     public static DisclosureKey Self(PrivacyContext context) => new(true, ViewMode.Normal, context, Disclosure.Everything);
+
+    /// <summary>Field-wise equality written out (keys are compared and hashed on every change of every person).</summary>
+    public bool Equals(DisclosureKey other) =>
+        Levels.Packed == other.Levels.Packed && IsSelf == other.IsSelf && Mode == other.Mode && Context == other.Context;
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var packed = Levels.Packed;
+        var small = (IsSelf ? 1UL : 0UL) | (unchecked((ulong)(uint)(int)Mode) << 1) | (unchecked((ulong)(uint)(int)Context) << 17);
+        var mixed = (packed ^ (small * 0x9E3779B97F4A7C15UL)) * 0xBF58476D1CE4E5B9UL;
+        return (int)(mixed ^ (mixed >> 31));
+    }
 }
 
 /// <summary>Where a watcher's subscription to a person stands.</summary>
