@@ -313,6 +313,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             lock (kv.Value.Lock)
             {
                 watcherIds = [.. kv.Value.Watchers.Keys];
+                kv.Value.TrimWatchers();
             }
             if (watcherIds.Length == 0)
             {
@@ -518,6 +519,20 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         public Dictionary<string, WatcherEntry> Watchers { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<DisclosureKey, PresenceView> Latest { get; } = [];
+
+        /// <summary>
+        /// Gives back the room of a watcher map that grew by doubling while watchers arrived one at a time (20 watchers
+        /// leave room for 37); called under <see cref="Lock"/> at each renewal, so it costs one rebuild per person at most
+        /// once per period, and only when more than a quarter of the room is unused.
+        /// </summary>
+        public void TrimWatchers()
+        {
+            var count = Watchers.Count;
+            if (count > 0 && Watchers.EnsureCapacity(0) > count + count / 4 + 3)
+            {
+                Watchers.TrimExcess();
+            }
+        }
     }
 
     /// <summary>

@@ -385,10 +385,14 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         }
         watch.Observer = observer;
         watch.RenewedAt = Stopwatch.GetTimestamp();
-        var previous = replace ? new Dictionary<string, DisclosureKey>(watch.Watchers) : null;
+        Dictionary<string, DisclosureKey>? previous = null;
         if (replace)
         {
-            watch.Watchers.Clear();
+            // A renewal names every watcher of that silo: the map is rebuilt at exactly that size. Registrations arrive
+            // one watcher at a time at login, which grows a map of 20 watchers to room for 37 (≈ 0.6 KB per person
+            // idle); the first renewal gives the room back (docs/benchmarks.md, "Memory per connected user").
+            previous = watch.Watchers;
+            watch.Watchers = new Dictionary<string, DisclosureKey>(watcherIds.Count, StringComparer.Ordinal);
         }
         var grants = new List<WatchGrant>(watcherIds.Count);
         foreach (var watcherId in watcherIds)
@@ -1172,7 +1176,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     {
         public ISiloPresenceObserver Observer { get; set; } = observer;
 
-        public Dictionary<string, DisclosureKey> Watchers { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, DisclosureKey> Watchers { get; set; } = new(StringComparer.Ordinal);
 
         public long RenewedAt { get; set; }
     }
