@@ -394,6 +394,12 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             previous = watch.Watchers;
             watch.Watchers = new Dictionary<string, DisclosureKey>(watcherIds.Count, StringComparer.Ordinal);
         }
+        else
+        {
+            // Watchers arrive one at a time: when the map is full, grow it towards the number of people who may watch
+            // (the approved subscriptions and the person), not to the next doubling.
+            watch.MakeRoom(watcherIds.Count, _state.State.Watchers.Count + 1);
+        }
         var grants = new List<WatchGrant>(watcherIds.Count);
         foreach (var watcherId in watcherIds)
         {
@@ -1179,6 +1185,23 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         public Dictionary<string, DisclosureKey> Watchers { get; set; } = new(StringComparer.Ordinal);
 
         public long RenewedAt { get; set; }
+
+        /// <summary>
+        /// Before adding up to <paramref name="adding"/> watchers: when they would not fit, grows the map to twice its
+        /// size as the map itself would, but no further than <paramref name="likely"/> watchers while below that (and
+        /// always enough for the ones being added). Only the room changes, never the entries.
+        /// </summary>
+        public void MakeRoom(int adding, int likely)
+        {
+            var capacity = Watchers.EnsureCapacity(0);
+            var needed = Watchers.Count + adding;
+            if (needed > capacity)
+            {
+                // Past the likely number (people watching without a subscription) it doubles as before.
+                var target = Watchers.Count >= likely ? 2 * Watchers.Count : Math.Min(2 * Watchers.Count, likely);
+                Watchers.EnsureCapacity(Math.Max(needed, target));
+            }
+        }
     }
 }
 
