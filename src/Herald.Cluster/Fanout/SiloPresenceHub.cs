@@ -105,9 +105,9 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         {
             if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
             {
-                if (!alreadyAttached || !w.Sinks.Contains(sink))
+                if (!alreadyAttached || !w.Contains(sink))
                 {
-                    w.Sinks.Add(sink);
+                    w.Add(sink);
                 }
                 if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached))
                 {
@@ -116,9 +116,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             }
             else
             {
-                w = new WatcherEntry();
-                w.Sinks.Add(sink);
-                entry.Watchers[sink.WatcherId] = w;
+                entry.Watchers[sink.WatcherId] = new WatcherEntry(sink);
             }
         }
         // (Re)asking the grain also returns the current view; it is idempotent for a known watcher.
@@ -142,7 +140,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         var dropWatcher = false;
         lock (entry.Lock)
         {
-            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w) && w.Sinks.Remove(sink) && w.Sinks.Count == 0)
+            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w) && w.Remove(sink) && w.IsEmpty)
             {
                 entry.Watchers.Remove(sink.WatcherId);
                 dropWatcher = true;
@@ -315,6 +313,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             lock (kv.Value.Lock)
             {
                 watcherIds = [.. kv.Value.Watchers.Keys];
+                kv.Value.TrimWatchers();
             }
             if (watcherIds.Length == 0)
             {
@@ -421,10 +420,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                 {
                     if (w.Key == kv.Key)
                     {
-                        foreach (var sink in w.Sinks)
-                        {
-                            targets.Add((sink, kv.View));
-                        }
+                        w.AddTargets(targets, kv.View);
                     }
                 }
             }
@@ -469,7 +465,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                 if (entry.Watchers.TryGetValue(g.WatcherId, out var w))
                 {
                     w.Key = g.Key;
-                    targets.AddRange(w.Sinks.Select(s => (s, g.View)));
+                    w.AddTargets(targets, g.View);
                 }
                 if (!entry.Latest.TryGetValue(g.Key, out var old) || old.Sequence < g.View.Sequence)
                 {
@@ -523,13 +519,100 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         public Dictionary<string, WatcherEntry> Watchers { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<DisclosureKey, PresenceView> Latest { get; } = [];
+
+        /// <summary>
+        /// Gives back the room of a watcher map that grew by doubling while watchers arrived one at a time (20 watchers
+        /// leave room for 37); called under <see cref="Lock"/> at each renewal, so it costs one rebuild per person at most
+        /// once per period, and only when more than a quarter of the room is unused.
+        /// </summary>
+        public void TrimWatchers()
+        {
+            var count = Watchers.Count;
+            if (count > 0 && Watchers.EnsureCapacity(0) > count + count / 4 + 3)
+            {
+                Watchers.TrimExcess();
+            }
+        }
     }
 
-    private sealed class WatcherEntry
+    /// <summary>
+    /// One watcher of a watched person on this silo: its disclosure key and its sinks. Almost every watcher has exactly
+    /// one sink (one connection), so a single sink is held directly and only a second one makes an array (copied on
+    /// change; changes are rare and under the person's lock): 20 watchers per person cost 20 × 88 bytes less than a
+    /// list per watcher (docs/benchmarks.md, "Memory per connected user"). Accessed under <see cref="Watched.Lock"/> only.
+    /// </summary>
+    private sealed class WatcherEntry(IPresenceSink first)
     {
+        private object _sinks = first; // an IPresenceSink, or an IPresenceSink[] of two or more
+
         public DisclosureKey? Key { get; set; }
 
-        public List<IPresenceSink> Sinks { get; } = [];
+        public bool IsEmpty => _sinks is IPresenceSink[] { Length: 0 };
+
+        public bool Contains(IPresenceSink sink) =>
+            _sinks is IPresenceSink[] many ? Array.IndexOf(many, sink) >= 0 : ReferenceEquals(_sinks, sink);
+
+        /// <summary>Adds a sink (a sink added twice is held twice, as the list held it before).</summary>
+        public void Add(IPresenceSink sink)
+        {
+            if (_sinks is not IPresenceSink[] many)
+            {
+                _sinks = new[] { (IPresenceSink)_sinks, sink };
+            }
+            else if (many.Length == 0)
+            {
+                _sinks = sink;
+            }
+            else
+            {
+                IPresenceSink[] more = [.. many, sink];
+                _sinks = more;
+            }
+        }
+
+        /// <summary>Removes one occurrence of <paramref name="sink"/>; false when it was not there.</summary>
+        public bool Remove(IPresenceSink sink)
+        {
+            if (_sinks is not IPresenceSink[] many)
+            {
+                if (!ReferenceEquals(_sinks, sink))
+                {
+                    return false;
+                }
+                _sinks = Array.Empty<IPresenceSink>();
+                return true;
+            }
+            var at = Array.IndexOf(many, sink);
+            if (at < 0)
+            {
+                return false;
+            }
+            if (many.Length == 2)
+            {
+                _sinks = many[1 - at];
+            }
+            else
+            {
+                IPresenceSink[] fewer = [.. many[..at], .. many[(at + 1)..]];
+                _sinks = fewer;
+            }
+            return true;
+        }
+
+        public void AddTargets(List<(IPresenceSink Sink, PresenceView View)> targets, PresenceView view)
+        {
+            if (_sinks is IPresenceSink[] many)
+            {
+                foreach (var sink in many)
+                {
+                    targets.Add((sink, view));
+                }
+            }
+            else
+            {
+                targets.Add(((IPresenceSink)_sinks, view));
+            }
+        }
     }
 }
 

@@ -386,10 +386,20 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         }
         watch.Observer = observer;
         watch.RenewedAt = Stopwatch.GetTimestamp();
-        var previous = replace ? new Dictionary<string, DisclosureKey>(watch.Watchers) : null;
+        Dictionary<string, DisclosureKey>? previous = null;
         if (replace)
         {
-            watch.Watchers.Clear();
+            // A renewal names every watcher of that silo: the map is rebuilt at exactly that size. Registrations arrive
+            // one watcher at a time at login, which grows a map of 20 watchers to room for 37 (≈ 0.6 KB per person
+            // idle); the first renewal gives the room back (docs/benchmarks.md, "Memory per connected user").
+            previous = watch.Watchers;
+            watch.Watchers = new Dictionary<string, DisclosureKey>(watcherIds.Count, StringComparer.Ordinal);
+        }
+        else
+        {
+            // Watchers arrive one at a time: when the map is full, grow it towards the number of people who may watch
+            // (the approved subscriptions and the person), not to the next doubling.
+            watch.MakeRoom(watcherIds.Count, _state.State.Watchers.Count + 1);
         }
         var grants = new List<WatchGrant>(watcherIds.Count);
         foreach (var watcherId in watcherIds)
@@ -1214,9 +1224,26 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     {
         public ISiloPresenceObserver Observer { get; set; } = observer;
 
-        public Dictionary<string, DisclosureKey> Watchers { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, DisclosureKey> Watchers { get; set; } = new(StringComparer.Ordinal);
 
         public long RenewedAt { get; set; }
+
+        /// <summary>
+        /// Before adding up to <paramref name="adding"/> watchers: when they would not fit, grows the map to twice its
+        /// size as the map itself would, but no further than <paramref name="likely"/> watchers while below that (and
+        /// always enough for the ones being added). Only the room changes, never the entries.
+        /// </summary>
+        public void MakeRoom(int adding, int likely)
+        {
+            var capacity = Watchers.EnsureCapacity(0);
+            var needed = Watchers.Count + adding;
+            if (needed > capacity)
+            {
+                // Past the likely number (people watching without a subscription) it doubles as before.
+                var target = Watchers.Count >= likely ? 2 * Watchers.Count : Math.Min(2 * Watchers.Count, likely);
+                Watchers.EnsureCapacity(Math.Max(needed, target));
+            }
+        }
     }
 }
 

@@ -120,6 +120,18 @@ public sealed class LatestStateMailbox<T>(Func<T, string> keyOf, Func<T, long> s
         }
     }
 
+    /// <summary>
+    /// Makes room for the sequences of <paramref name="keys"/> persons without growing again (a consumer that knows how
+    /// many persons it follows sizes the mailbox to them instead of to the next doubling).
+    /// </summary>
+    public void EnsureCapacity(int keys)
+    {
+        lock (_lock)
+        {
+            _lastTaken.EnsureCapacity(keys);
+        }
+    }
+
     /// <summary>Forgets the last sequence taken for <paramref name="key"/> (the connection stopped watching it).</summary>
     public void Forget(string key)
     {

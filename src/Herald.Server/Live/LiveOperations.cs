@@ -77,7 +77,7 @@ public sealed class LiveOperations(LiveConnections live, IDirectoryStore directo
     private async Task<PresenceView[]> Watch(LiveConnection connection, Dictionary<string, long> known, HashSet<string>? exist, CancellationToken ct)
     {
         var max = options.Value.Limits.MaxWatch;
-        if (known.Keys.Count(k => !connection.Watching.ContainsKey(k)) + connection.Watching.Count > max)
+        if (known.Keys.Count(k => !connection.IsWatching(k)) + connection.WatchingCount > max)
         {
             throw new LiveOperationException(400, $"A connection may watch at most {max} people.");
         }

@@ -113,6 +113,69 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Several_sinks_of_one_watcher_each_get_every_change_until_each_unwatches()
+    {
+        // One watcher with three connections on one silo: the hub holds one entry for the watcher with three sinks
+        // (a single sink is held without a list; a second makes an array).
+        var hub = _cluster.Silos[0].ServiceProvider.GetRequiredService<SiloPresenceHub>();
+        var grain = _cluster.Client.GetGrain<IPersonGrain>("p7");
+        RecordingSink a = new("watcher"), b = new("watcher"), c = new("watcher");
+        foreach (var sink in new[] { a, b, c })
+        {
+            await hub.Watch(sink, "p7");
+        }
+        await grain.SetStatus(new SetStatus(Availability.Busy, null, "one", null));
+        await Eventually.True(() => new[] { a, b, c }.All(s => s.Latest.TryGetValue("p7", out var v) && v.Note == "one"),
+            because: "every sink of the watcher gets the change");
+
+        hub.Unwatch(b, "p7"); // the middle one of three
+        await hub.Watch(c, "p7", alreadyAttached: true); // a resume: c is not added a second time
+        await grain.SetStatus(new SetStatus(Availability.Busy, null, "two", null));
+        await Eventually.True(() => new[] { a, c }.All(s => s.Latest.TryGetValue("p7", out var v) && v.Note == "two"),
+            because: "the remaining sinks get the change");
+        Assert.DoesNotContain(b.All, v => v.Note == "two"); // delivered to all sinks in one pass: b would have it by now
+
+        hub.Unwatch(c, "p7"); // once is enough: the resume above did not add it twice
+        await grain.SetStatus(new SetStatus(Availability.Busy, null, "three", null));
+        await Eventually.True(() => a.Latest.TryGetValue("p7", out var v) && v.Note == "three", because: "the last sink still gets changes");
+        Assert.DoesNotContain(c.All, v => v.Note == "three");
+
+        hub.Unwatch(a, "p7");
+        Assert.DoesNotContain("p7", hub.WatchedPersonIds());
+        hub.Unwatch(a, "p7"); // unwatching again is a no-op
+        Assert.DoesNotContain("p7", hub.WatchedPersonIds());
+    }
+
+    [Fact]
+    public async Task After_a_renewal_rebuilds_the_watcher_maps_every_watcher_still_gets_changes_with_its_own_disclosure()
+    {
+        // 20 watchers registered one at a time (the maps grow by doubling), then a renewal: the grain rebuilds its map
+        // of that silo's watchers at their exact number and the hub trims its map. Nothing may be lost or mixed up.
+        var hub = _cluster.Silos[0].ServiceProvider.GetRequiredService<SiloPresenceHub>();
+        // p11 itself among them (the owner's view), the others colleagues.
+        var sinks = Enumerable.Range(0, 20).Select(i => new RecordingSink(i == 0 ? "p11" : $"p{(i < 11 ? i : i + 1)}")).ToList();
+        foreach (var sink in sinks)
+        {
+            await hub.Watch(sink, "p11");
+        }
+        await hub.RenewAll(CancellationToken.None);
+        await hub.RenewAll(CancellationToken.None); // a second round finds the maps at their size
+        var grain = _cluster.Client.GetGrain<IPersonGrain>("p11");
+        await grain.SetStatus(new SetStatus(Availability.DoNotDisturb, null, "after renewal", null));
+        await Eventually.True(() => sinks.All(s => s.Latest.TryGetValue("p11", out var v) && v.Availability == Availability.DoNotDisturb),
+            because: "every watcher gets the change after the maps were rebuilt");
+        var expected = await Task.WhenAll(sinks.Select(s => grain.GetViewFor(s.WatcherId, "live")));
+        for (var i = 0; i < sinks.Count; i++)
+        {
+            Assert.Equal(expected[i].Note, sinks[i].Latest["p11"].Note); // each watcher's view is its own disclosure
+        }
+        hub.Unwatch(sinks[5], "p11");
+        await hub.RenewAll(CancellationToken.None);
+        Assert.Contains("p4", (await grain.GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId));
+        Assert.DoesNotContain("p5", (await grain.GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId));
+    }
+
+    [Fact]
     public async Task Resolved_person_references_equal_GetGrain_and_reach_the_same_grain_from_every_silo()
     {
         foreach (var silo in _cluster.Silos)
