@@ -33,7 +33,7 @@
 #define MAX_STEPS 64           /* stamp step ids 1..MAX_STEPS, as DeliveryRecorder.MaxSteps */
 #define MAX_USERS 200000
 #define MAX_MESSAGE (4 << 20)  /* largest server message we accept (bytes) */
-#define QCAP 64                /* queued updates per user while its previous status is unanswered */
+#define QCAP 16                /* queued updates per user while its previous status is unanswered */
 #define REQUEST_TIMEOUT_NS (30LL * 1000000000LL)
 #define MAX_NOTES 1024         /* notes recorded from one presence message */
 #define HSUB 256               /* histogram: exact below 256 µs, then 128 sub-buckets per power of two */
@@ -287,7 +287,7 @@ typedef struct {
     char *msg; /* fragmented message being assembled */
     size_t msg_len, msg_cap;
     int msg_active;
-    char token[2048];
+    char *token; /* during login only */
     int roster;
     int next_id;
     int awaiting; /* id of the outstanding request, 0 = none */
@@ -296,8 +296,9 @@ typedef struct {
     int64_t login_t0;
     queued_t q[QCAP];
     int qh, qn;
-    last_t *last;
+    last_t *last; /* the newest n per sender seen by this receiver: inline for a ring roster, else on the heap */
     int nlast, caplast;
+    last_t inl[24];
     int published; /* updates sent (the sender's n) */
 } user_t;
 
@@ -518,8 +519,13 @@ static void on_stamp(const char *s, size_t n, int receiver, int64_t now)
         u->last[k].n = (int)cnt;
     } else {
         if (u->nlast == u->caplast) {
-            u->caplast = u->caplast ? u->caplast * 2 : 8;
-            u->last = xrealloc(u->last, sizeof(last_t) * (size_t)u->caplast);
+            if (u->last == u->inl) {
+                u->last = xrealloc(NULL, sizeof(last_t) * (size_t)u->caplast * 2);
+                memcpy(u->last, u->inl, sizeof u->inl);
+            } else {
+                u->last = xrealloc(u->last, sizeof(last_t) * (size_t)u->caplast * 2);
+            }
+            u->caplast *= 2;
         }
         u->last[u->nlast++] = (last_t){(int)sender, (int)cnt};
     }
@@ -576,9 +582,15 @@ static void scan_json(const char *p, size_t n, msg_t *m)
         }
         if (c == '"') {
             const char *s = ++p;
-            int escaped = 0;
-            while (p < end && *p != '"') { if (*p == '\\') { escaped = 1; p++; } p++; }
-            if (p >= end) { m->bad = 1; return; }
+            /* the closing quote: the next '"' not escaped by an odd run of backslashes */
+            for (;;) {
+                p = memchr(p, '"', (size_t)(end - p));
+                if (!p) { m->bad = 1; return; }
+                const char *b = p;
+                while (b > s && b[-1] == '\\') b--;
+                if (((p - b) & 1) == 0) break;
+                p++;
+            }
             size_t len = (size_t)(p - s);
             p++;
             if (is_key) {
@@ -594,7 +606,7 @@ static void scan_json(const char *p, size_t n, msg_t *m)
                 memcpy(m->detail, s, l);
                 m->detail[l] = 0;
             } else if (depth == 3 && stack[1] == '[' && KEY_IS(key1, key1_len, "views") && KEY_IS(key3, key3_len, "note")) {
-                (void)escaped; /* a stamp has no escapes; an escaped note simply is not a stamp */
+                /* a stamp has no escapes; an escaped note simply is not a stamp */
                 if (m->nnotes < MAX_NOTES) { m->notes[m->nnotes] = s; m->note_len[m->nnotes++] = len; }
             }
             continue;
@@ -810,6 +822,9 @@ static void send_upgrade(int i)
                        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: herald.live.v1\r\n"
                        "Authorization: Bearer %s\r\n\r\n",
                        o.host, o.port, k64, u->token);
+    free(u->token);
+    u->token = NULL;
+    if (len <= 0 || len >= (int)sizeof req) { fail(i, "upgrade: request too long"); return; }
     u->state = S_UPGRADE;
     out_raw(i, req, (size_t)len);
     flush_out(i);
@@ -834,9 +849,10 @@ static void on_http(int i)
         if (!t) { fail(i, "token: no accessToken in the response"); return; }
         t += 15;
         const char *e = strchr(t, '"');
-        if (!e || (size_t)(e - t) >= sizeof u->token || e == t) { fail(i, "token: bad accessToken"); return; }
-        memcpy(u->token, t, (size_t)(e - t));
-        u->token[e - t] = 0;
+        if (!e || e - t >= 2048 || e == t) { fail(i, "token: bad accessToken"); return; }
+        free(u->token);
+        u->token = strndup(t, (size_t)(e - t));
+        if (!u->token) { fprintf(stderr, "out of memory\n"); exit(3); }
         if (close_after) { fail(i, "token: the server closed the connection after the token (keep-alive expected)"); return; }
         send_upgrade(i);
         if (u->fd >= 0 && u->in_len > 0) on_http(i);
@@ -1060,7 +1076,7 @@ static step_result_t run_step(int step, double offered, double duration, int *ok
             next += o.fixed_schedule ? 1.0 / rate : -log(1 - rnd01()) / rate;
         }
         double wait_ms = (next - secs(now_ns() - t0)) * 1000;
-        loop_once(wait_ms <= 0 ? 0 : wait_ms >= 1 ? 1 : 1);
+        loop_once(wait_ms <= 0 ? 0 : 1);
     }
     int64_t send_end = now_ns();
     long long expected = sent * o.roster;
@@ -1157,7 +1173,7 @@ int main(int argc, char **argv)
     U = calloc((size_t)o.users, sizeof(user_t));
     order = calloc((size_t)o.users, sizeof(int));
     if (!U || !order) { fprintf(stderr, "out of memory\n"); return 3; }
-    for (int i = 0; i < o.users; i++) { U[i].fd = -1; order[i] = i; }
+    for (int i = 0; i < o.users; i++) { U[i].fd = -1; U[i].last = U[i].inl; U[i].caplast = 24; order[i] = i; }
     for (int i = o.users - 1; i > 0; i--) { int j = (int)(rnd() % (uint64_t)(i + 1)); int t = order[i]; order[i] = order[j]; order[j] = t; }
     for (int s = 0; s <= MAX_STEPS; s++) { lat[s] = calloc(1, sizeof(hist_t)); if (!lat[s]) return 3; }
     epfd = epoll_create1(EPOLL_CLOEXEC);
