@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the native PRES-2C generator (pres2c.c: C11, libc + Linux only) into bench/native/bin/pres2c-native.
-# Usage: bench/native/build.sh   (CC overrides the compiler; gcc by default)
+# Usage: bench/native/build.sh [OUTPUT]   (default OUTPUT: bench/native/bin/pres2c-native; CC overrides gcc)
+# Prints the path of the built program.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-mkdir -p "$here/bin"
-"${CC:-gcc}" -std=c11 -O2 -Wall -Wextra -Werror -o "$here/bin/pres2c-native.tmp" "$here/pres2c.c" -lm
-mv "$here/bin/pres2c-native.tmp" "$here/bin/pres2c-native"
-echo "$here/bin/pres2c-native"
+out="${1:-$here/bin/pres2c-native}"
+mkdir -p "$(dirname "$out")"
+"${CC:-gcc}" -std=c11 -O2 -Wall -Wextra -Werror -o "$out.tmp" "$here/pres2c.c" -lm
+mv "$out.tmp" "$out"
+echo "$out"
