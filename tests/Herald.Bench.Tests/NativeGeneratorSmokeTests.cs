@@ -124,7 +124,18 @@ internal static class NativeGenerator
     private static async Task<string> BuildOnce()
     {
         var root = RepositoryRoot();
-        var output = Path.Combine(Path.GetTempPath(), "herald-native-" + Guid.NewGuid().ToString("N"), "pres2c-native");
+        var dir = Path.Combine(Path.GetTempPath(), "herald-native-" + Guid.NewGuid().ToString("N"));
+        var output = Path.Combine(dir, "pres2c-native");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         var (code, stdout, stderr) = await Exec("bash", [Path.Combine(root, "bench", "native", "build.sh"), output], TimeSpan.FromSeconds(120));
         Assert.True(code == 0, $"build.sh failed ({code}):\n{stdout}\n{stderr}");
         return output;
