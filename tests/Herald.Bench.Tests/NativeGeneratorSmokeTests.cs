@@ -2,11 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Herald.Bench.Net;
 using Herald.Floor;
-using Herald.Server.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Bench.Tests;
 
@@ -19,8 +14,6 @@ namespace Herald.Bench.Tests;
 /// </summary>
 public sealed class NativeGeneratorSmokeTests
 {
-    private const string AdminPassword = "smoke-admin-pass";
-
     [NativeGeneratorTheory]
     [InlineData("kestrel-each")]
     [InlineData("raw")]
@@ -37,45 +30,17 @@ public sealed class NativeGeneratorSmokeTests
     [NativeGeneratorFact]
     public async Task Native_generator_receives_every_presence_from_Herald()
     {
-        var data = Path.Combine(Path.GetTempPath(), "herald-native-smoke-" + Guid.NewGuid().ToString("N"));
-        var app = HeraldServer.Build(
-        [
-            "--urls", "http://127.0.0.1:0",
-            "--Herald:DataDirectory=" + data,
-            "--Herald:Bootstrap:AdminPassword=" + AdminPassword,
-            "--Herald:Auth:PasswordIterations=1",
-            "--Herald:RateLimits:LoginsPerMinute=1000000",
-            "--Herald:RateLimits:PerPrincipalPerSecond=100000",
-            "--Herald:RateLimits:PerPrincipalBurst=100000",
-            "--Logging:LogLevel:Default=Warning",
-        ]);
-        try
+        await using var herald = await InProcessHerald.Start();
+        Assert.True(NetOptions.TryParse(["--url", herald.Url, "--users", "300", "--roster", "20"], out var options, out var error), error);
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) })
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
         {
-            await app.StartAsync();
-            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-            Assert.True(NetOptions.TryParse(["--url", url, "--users", "300", "--roster", "20"], out var options, out var error), error);
-            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) })
-            using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
-            {
-                await HeraldProvisioner.Run(http, options, AdminPassword, cts.Token);
-            }
-
-            var run = await NativeGenerator.Run(url, "herald-smoke");
-
-            run.AssertClean(exact: false);
+            await HeraldProvisioner.Run(http, options, InProcessHerald.AdminPassword, cts.Token);
         }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            try
-            {
-                Directory.Delete(data, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+
+        var run = await NativeGenerator.Run(herald.Url, "herald-smoke");
+
+        run.AssertClean(exact: false);
     }
 
     [NativeGeneratorFact]
