@@ -6,6 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/bin/pres2c-native}"
 mkdir -p "$(dirname "$out")"
-"${CC:-gcc}" -std=c11 -O2 -Wall -Wextra -Werror -o "$out.tmp" "$here/pres2c.c" -lm
-mv "$out.tmp" "$out"
+tmp="$out.tmp.$$"
+"${CC:-gcc}" -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp" "$here/pres2c.c" -lm || { rm -f "$tmp"; exit 1; }
+mv -f "$tmp" "$out"
 echo "$out"

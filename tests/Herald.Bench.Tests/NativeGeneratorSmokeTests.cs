@@ -7,8 +7,8 @@ namespace Herald.Bench.Tests;
 
 /// <summary>
 /// The native PRES-2C generator (bench/native/pres2c.c), built with gcc by bench/native/build.sh into a temp directory
-/// and run as a child process against the floor server and against a real Herald server, both in this process on
-/// loopback: every presence must arrive (delivered/expected ≥ 99.9 %, superseded counting as delivered for Herald as in
+/// (one per source version) and run as a child process against the floor server and against a real Herald server, both
+/// in this process on loopback: every presence must arrive (delivered/expected ≥ 99.9 %, superseded counting as delivered for Herald as in
 /// <see cref="Pres2cSmokeTests"/>; 100 % for the floor, which never drops a view), no errors, full ring rosters. Never a
 /// speed assertion. Bounded: 300 users, two 3–4-second steps, the generator's own --max-seconds and a kill after 150 s.
 /// </summary>
@@ -83,24 +83,18 @@ internal static class NativeGenerator
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Any(d => File.Exists(Path.Combine(d, "gcc")));
 
-    /// <summary>The built generator (once per test run, in a temp directory).</summary>
+    /// <summary>The built generator (built once per test run, into a temp directory named by the source's hash).</summary>
     public static Task<string> Build() => Built.Value;
 
     private static async Task<string> BuildOnce()
     {
         var root = RepositoryRoot();
-        var dir = Path.Combine(Path.GetTempPath(), "herald-native-" + Guid.NewGuid().ToString("N"));
-        var output = Path.Combine(dir, "pres2c-native");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        };
+        // One directory per version of the source and build script, reused by later runs (no temp directory per run
+        // left behind); build.sh writes a file of its own and renames it, so concurrent runs do not collide.
+        var source = Path.Combine(root, "bench", "native");
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            [.. File.ReadAllBytes(Path.Combine(source, "pres2c.c")), .. File.ReadAllBytes(Path.Combine(source, "build.sh"))]))[..16];
+        var output = Path.Combine(Path.GetTempPath(), "herald-native-" + hash, "pres2c-native");
         var (code, stdout, stderr) = await Exec("bash", [Path.Combine(root, "bench", "native", "build.sh"), output], TimeSpan.FromSeconds(120));
         Assert.True(code == 0, $"build.sh failed ({code}):\n{stdout}\n{stderr}");
         return output;
