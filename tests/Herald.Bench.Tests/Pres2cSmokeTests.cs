@@ -2,12 +2,7 @@ using System.Buffers;
 using Herald.Bench.Net;
 using Herald.Core.Model;
 using Herald.Core.Privacy;
-using Herald.Server.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Bench.Tests;
 
@@ -20,69 +15,39 @@ namespace Herald.Bench.Tests;
 /// </summary>
 public sealed class Pres2cSmokeTests
 {
-    private const string AdminPassword = "smoke-admin-pass";
-
     [Theory]
     [InlineData("herald-ws")]
     [InlineData("signalr-json")]
     [InlineData("signalr-msgpack")]
     public async Task Smoke_run_delivers_every_presence_without_errors(string protocol)
     {
-        var data = Path.Combine(Path.GetTempPath(), "herald-bench-smoke-" + Guid.NewGuid().ToString("N"));
-        var app = HeraldServer.Build(
-        [
-            "--urls", "http://127.0.0.1:0",
-            "--Herald:DataDirectory=" + data,
-            "--Herald:Bootstrap:AdminPassword=" + AdminPassword,
-            "--Herald:Auth:PasswordIterations=1",
-            "--Herald:RateLimits:LoginsPerMinute=1000000",
-            "--Herald:RateLimits:PerPrincipalPerSecond=100000",
-            "--Herald:RateLimits:PerPrincipalBurst=100000",
-            "--Logging:LogLevel:Default=Warning",
-        ]);
-        try
+        await using var herald = await InProcessHerald.Start();
+        Assert.True(NetOptions.TryParse(
+            ["--protocol", protocol, "--server", "herald-smoke", "--url", herald.Url, "--users", "300", "--roster", "20",
+             "--login-rate", "200", "--login-inflight", "20", "--settle", "0.5", "--steps", "1000,3000",
+             "--step-seconds", "4", "--drain", "20", "--stop-after", "10", "--max-seconds", "180"],
+            out var options, out var error), error);
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) })
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
         {
-            await app.StartAsync();
-            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-            Assert.True(NetOptions.TryParse(
-                ["--protocol", protocol, "--server", "herald-smoke", "--url", url, "--users", "300", "--roster", "20",
-                 "--login-rate", "200", "--login-inflight", "20", "--settle", "0.5", "--steps", "1000,3000",
-                 "--step-seconds", "4", "--drain", "20", "--stop-after", "10", "--max-seconds", "180"],
-                out var options, out var error), error);
-            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) })
-            using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
-            {
-                await HeraldProvisioner.Run(http, options, AdminPassword, cts.Token);
-            }
-
-            var report = await NetBenchmark.Execute(options);
-
-            Assert.True(report.LoginErrors == 0, $"login errors: {report.LoginErrors} (first: {report.FirstLoginError})");
-            Assert.Equal(0, report.ShortRosters);
-            Assert.Equal(0, report.ForeignStamps);
-            Assert.Equal(0, report.Stale);
-            Assert.Equal(2, report.Steps.Count);
-            foreach (var step in report.Steps)
-            {
-                Assert.True(step.Updates > 0, $"step {step.Step} sent nothing");
-                Assert.True(step.Errors == 0, $"step {step.Step}: {step.Errors} errors");
-                // Superseded: the watcher received a newer update of the same person instead (live connections keep
-                // the newest view per person); nothing is lost.
-                var ratio = (step.Delivered + step.Superseded) / (double)step.Expected;
-                Assert.True(ratio >= 0.999, $"step {step.Step}: delivered {step.Delivered} (+{step.Superseded} superseded) of {step.Expected} ({ratio:P3})");
-            }
+            await HeraldProvisioner.Run(http, options, InProcessHerald.AdminPassword, cts.Token);
         }
-        finally
+
+        var report = await NetBenchmark.Execute(options);
+
+        Assert.True(report.LoginErrors == 0, $"login errors: {report.LoginErrors} (first: {report.FirstLoginError})");
+        Assert.Equal(0, report.ShortRosters);
+        Assert.Equal(0, report.ForeignStamps);
+        Assert.Equal(0, report.Stale);
+        Assert.Equal(2, report.Steps.Count);
+        foreach (var step in report.Steps)
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            try
-            {
-                Directory.Delete(data, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            Assert.True(step.Updates > 0, $"step {step.Step} sent nothing");
+            Assert.True(step.Errors == 0, $"step {step.Step}: {step.Errors} errors");
+            // Superseded: the watcher received a newer update of the same person instead (live connections keep
+            // the newest view per person); nothing is lost.
+            var ratio = (step.Delivered + step.Superseded) / (double)step.Expected;
+            Assert.True(ratio >= 0.999, $"step {step.Step}: delivered {step.Delivered} (+{step.Superseded} superseded) of {step.Expected} ({ratio:P3})");
         }
     }
 
