@@ -1,3 +1,4 @@
+using Herald.Bench.Shared;
 using System.Globalization;
 
 namespace Herald.Floor;
@@ -38,24 +39,17 @@ public static class FloorHost
     /// <summary>Parses <c>--name value</c> pairs.</summary>
     public static bool TryParse(ReadOnlySpan<string> args, out FloorOptions options, out string error)
     {
-        options = new FloorOptions();
-        error = "";
-        for (var i = 0; i < args.Length; i++)
+        var o = new FloorOptions();
+        var walked = BenchArgs.Walk(args, NoFlags, (name, value) =>
         {
-            var name = args[i];
-            if (i + 1 >= args.Length)
-            {
-                error = $"missing value after {name}";
-                return false;
-            }
-            var v = args[++i];
+            var v = value ?? "";
             var ok = true;
             switch (name)
             {
-                case "--port": ok = Int(v, 0, 65535, out var p); options = options with { Port = p }; break;
-                case "--users": ok = Int(v, 3, 1_000_000, out var n); options = options with { Users = n }; break;
-                case "--roster": ok = Int(v, 2, 1000, out var r) && r % 2 == 0; options = options with { Roster = r }; break;
-                case "--prefix": ok = v.Length > 0; options = options with { Prefix = v }; break;
+                case "--port": ok = BenchArgs.Int(v, 0, 65535, out var p); o = o with { Port = p }; break;
+                case "--users": ok = BenchArgs.Int(v, 3, 1_000_000, out var n); o = o with { Users = n }; break;
+                case "--roster": ok = BenchArgs.Int(v, 2, 1000, out var r) && r % 2 == 0; o = o with { Roster = r }; break;
+                case "--prefix": ok = v.Length > 0; o = o with { Prefix = v }; break;
                 case "--transport":
                     FloorTransport? t = v switch
                     {
@@ -65,26 +59,15 @@ public static class FloorHost
                         _ => null,
                     };
                     ok = t is not null;
-                    options = options with { Transport = t ?? FloorTransport.KestrelEach };
+                    o = o with { Transport = t ?? FloorTransport.KestrelEach };
                     break;
-                default:
-                    error = $"unknown option {name}";
-                    return false;
+                default: return null;
             }
-            if (!ok)
-            {
-                error = $"bad value '{v}' for {name}";
-                return false;
-            }
-        }
-        if (options.Roster >= options.Users)
-        {
-            error = "--roster must be below --users";
-            return false;
-        }
-        return true;
+            return ok;
+        }, out error);
+        options = o;
+        return walked && BenchArgs.RingFits(o.Users, o.Roster, out error);
     }
 
-    private static bool Int(string s, int min, int max, out int value) =>
-        int.TryParse(s, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+    private static readonly HashSet<string> NoFlags = [];
 }

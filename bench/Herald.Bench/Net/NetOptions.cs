@@ -1,3 +1,4 @@
+using Herald.Bench.Shared;
 using System.Globalization;
 
 namespace Herald.Bench.Net;
@@ -106,25 +107,14 @@ public sealed record NetOptions
     /// <summary>Parses <c>--name value</c> pairs.</summary>
     public static bool TryParse(ReadOnlySpan<string> args, out NetOptions options, out string error)
     {
-        options = new NetOptions();
-        error = "";
-        for (var i = 0; i < args.Length; i++)
+        var o = new NetOptions();
+        var walked = BenchArgs.Walk(args, Flags, (name, value) =>
         {
-            var name = args[i];
-            if (name == "--login-only")
-            {
-                options = options with { LoginOnly = true };
-                continue;
-            }
-            if (i + 1 >= args.Length)
-            {
-                error = $"missing value after {name}";
-                return false;
-            }
-            var v = args[++i];
+            var v = value ?? "";
             var ok = true;
             switch (name)
             {
+                case "--login-only": o = o with { LoginOnly = true }; break;
                 case "--protocol":
                     WireProtocol? p = v switch
                     {
@@ -137,62 +127,48 @@ public sealed record NetOptions
                     ok = p is not null;
                     if (ok)
                     {
-                        options = options with { Protocol = p!.Value };
+                        o = o with { Protocol = p!.Value };
                     }
                     break;
-                case "--server": options = options with { Server = v }; break;
-                case "--publish": ok = v is "hub" or "rest"; options = options with { Publish = v }; break;
-                case "--herald-login": ok = v is "watch" or "rest"; options = options with { HeraldLogin = v }; break;
-                case "--host": options = options with { Host = v }; break;
-                case "--domain": options = options with { Domain = v }; break;
-                case "--url": options = options with { Url = v.TrimEnd('/') }; break;
-                case "--prefix": options = options with { Prefix = v }; break;
-                case "--password": options = options with { Password = v }; break;
-                case "--port": ok = Int(v, 1, 65535, out var port); options = options with { Port = port }; break;
-                case "--users": ok = Int(v, 3, 1_000_000, out var n); options = options with { Users = n }; break;
-                case "--roster": ok = Int(v, 2, 1000, out var r) && r % 2 == 0; options = options with { Roster = r }; break;
-                case "--login-rate": ok = Dbl(v, out var lr) && lr > 0; options = options with { LoginRate = lr }; break;
-                case "--login-inflight": ok = Int(v, 1, 10_000, out var li); options = options with { LoginInFlight = li }; break;
-                case "--settle": ok = Dbl(v, out var st) && st >= 0; options = options with { SettleSeconds = st }; break;
-                case "--steps": ok = List(v, out var steps); options = options with { Steps = steps }; break;
-                case "--think": ok = List(v, out var think); options = options with { Think = think }; break;
-                case "--step-seconds": ok = Dbl(v, out var ss) && ss > 0; options = options with { StepSeconds = ss }; break;
-                case "--warmup": ok = Dbl(v, out var wu) && wu >= 0; options = options with { WarmupSeconds = wu }; break;
-                case "--drain": ok = Dbl(v, out var dr) && dr >= 0; options = options with { DrainSeconds = dr }; break;
-                case "--stop-after": ok = Int(v, 1, 100, out var sa); options = options with { StopAfterFailures = sa }; break;
-                case "--server-pid": ok = Int(v, 0, int.MaxValue, out var pid); options = options with { ServerPid = pid }; break;
-                case "--seed": ok = Int(v, int.MinValue, int.MaxValue, out var seed); options = options with { Seed = seed }; break;
-                case "--max-seconds": ok = Dbl(v, out var ms) && ms > 0; options = options with { MaxSeconds = ms }; break;
-                default:
-                    error = $"unknown option {name}";
-                    return false;
+                case "--server": o = o with { Server = v }; break;
+                case "--publish": ok = v is "hub" or "rest"; o = o with { Publish = v }; break;
+                case "--herald-login": ok = v is "watch" or "rest"; o = o with { HeraldLogin = v }; break;
+                case "--host": o = o with { Host = v }; break;
+                case "--domain": o = o with { Domain = v }; break;
+                case "--url": o = o with { Url = v.TrimEnd('/') }; break;
+                case "--prefix": o = o with { Prefix = v }; break;
+                case "--password": o = o with { Password = v }; break;
+                case "--port": ok = BenchArgs.Int(v, 1, 65535, out var port); o = o with { Port = port }; break;
+                case "--users": ok = BenchArgs.Int(v, 3, 1_000_000, out var n); o = o with { Users = n }; break;
+                case "--roster": ok = BenchArgs.Int(v, 2, 1000, out var r) && r % 2 == 0; o = o with { Roster = r }; break;
+                case "--login-rate": ok = BenchArgs.Dbl(v, out var lr) && lr > 0; o = o with { LoginRate = lr }; break;
+                case "--login-inflight": ok = BenchArgs.Int(v, 1, 10_000, out var li); o = o with { LoginInFlight = li }; break;
+                case "--settle": ok = BenchArgs.Dbl(v, out var st) && st >= 0; o = o with { SettleSeconds = st }; break;
+                case "--steps": ok = List(v, out var steps); o = o with { Steps = steps }; break;
+                case "--think": ok = List(v, out var think); o = o with { Think = think }; break;
+                case "--step-seconds": ok = BenchArgs.Dbl(v, out var ss) && ss > 0; o = o with { StepSeconds = ss }; break;
+                case "--warmup": ok = BenchArgs.Dbl(v, out var wu) && wu >= 0; o = o with { WarmupSeconds = wu }; break;
+                case "--drain": ok = BenchArgs.Dbl(v, out var dr) && dr >= 0; o = o with { DrainSeconds = dr }; break;
+                case "--stop-after": ok = BenchArgs.Int(v, 1, 100, out var sa); o = o with { StopAfterFailures = sa }; break;
+                case "--server-pid": ok = BenchArgs.Int(v, 0, int.MaxValue, out var pid); o = o with { ServerPid = pid }; break;
+                case "--seed": ok = BenchArgs.Int(v, int.MinValue, int.MaxValue, out var seed); o = o with { Seed = seed }; break;
+                case "--max-seconds": ok = BenchArgs.Dbl(v, out var ms) && ms > 0; o = o with { MaxSeconds = ms }; break;
+                default: return null;
             }
-            if (!ok)
-            {
-                error = $"bad value '{v}' for {name}";
-                return false;
-            }
-        }
-        if (options.Roster >= options.Users)
-        {
-            error = "--roster must be below --users";
-            return false;
-        }
-        return true;
+            return ok;
+        }, out error);
+        options = o;
+        return walked && BenchArgs.RingFits(o.Users, o.Roster, out error);
     }
 
-    private static bool Int(string s, int min, int max, out int value) =>
-        int.TryParse(s, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
-
-    private static bool Dbl(string s, out double value) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+    private static readonly HashSet<string> Flags = ["--login-only"];
 
     private static bool List(string s, out IReadOnlyList<double> values)
     {
         var list = new List<double>();
         foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Dbl(part, out var d) || d <= 0)
+            if (!BenchArgs.Dbl(part, out var d) || d <= 0)
             {
                 values = [];
                 return false;
