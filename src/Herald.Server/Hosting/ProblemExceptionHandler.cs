@@ -7,7 +7,7 @@ namespace Herald.Server.Hosting;
 /// <summary>
 /// Turns exceptions into RFC 9457 problem details: malformed JSON and unknown enum values become 400 naming the
 /// field; broken limits become 422; a write rejected because another activation of the grain wrote first (during a
-/// node loss) becomes 503 (retry); anything else a 500 without internals.
+/// node loss), or refused because a node is leaving, becomes 503 (retry); anything else a 500 without internals.
 /// </summary>
 public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -24,6 +24,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             PresenceLimitException limit => (422, "Limit exceeded", limit.Message, limit.Field),
             // Another activation of the same grain wrote first (a node was just lost): not applied, safe to retry.
             Orleans.Storage.InconsistentStateException => (503, "Temporarily unavailable", "The write was not applied because the data moved between nodes; retry.", null),
+            // The node that held the person just left or refused the call (membership is changing): the call was not
+            // processed there, so nothing was applied; safe to retry once membership settles.
+            Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException =>
+                (503, "Temporarily unavailable", "A cluster node is joining or leaving and the request was not applied; retry.", null),
             _ => (500, "Internal error", "The server failed to handle this request; nothing was changed.", (string?)null),
         };
         if (status == 500)
