@@ -841,8 +841,15 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     /// <summary>Loads the directory tier of watchers not seen yet (one directory query for all of them).</summary>
     private async Task EnsureTiers(IReadOnlyCollection<string> watcherIds)
     {
-        var missing = watcherIds.Where(w => w != Id && !_tiers.ContainsKey(w)).Distinct(StringComparer.Ordinal).ToList();
-        if (missing.Count == 0)
+        List<string>? missing = null;
+        foreach (var w in watcherIds)
+        {
+            if (w != Id && !_tiers.ContainsKey(w) && (missing is null || !missing.Contains(w)))
+            {
+                (missing ??= []).Add(w);
+            }
+        }
+        if (missing is null)
         {
             return;
         }

@@ -56,6 +56,11 @@ public static class AuditText
     /// <summary>4 bits per field (16 fields); null when a field or layer does not fit (then nothing is cached).</summary>
     private static ulong? Pack(IReadOnlyDictionary<DisclosureField, PolicyLayer> decidedBy)
     {
+        if (decidedBy is FieldLayerDictionary complete)
+        {
+            // Every field present, each layer + 1 as below (layers are at most 8: no overflow into the next field).
+            return complete.Packed + 0x1111_1111_1111_1111UL;
+        }
         ulong packed = 0;
         foreach (var (field, layer) in decidedBy)
         {

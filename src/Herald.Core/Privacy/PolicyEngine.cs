@@ -95,11 +95,12 @@ public static class PolicyEngine
         var defaults = DefaultRules.For(input.Tier, input.Context);
         var tierRules = input.User.Tiers.GetValueOrDefault(input.Tier);
         var watcherRules = input.WatcherId is not null && input.User.Watchers.TryGetValue(input.WatcherId, out var w) ? w.Rules : null;
-        var grants = input.WatcherId is null ? [] : input.Grants.Where(g => g.WatcherId == input.WatcherId && g.IsActive(input.Now)).ToList();
-        var layers = new Dictionary<DisclosureField, PolicyLayer>(DisclosureFields.Count);
+        var grants = input.WatcherId is null ? null : ActiveGrants(input.Grants, input.WatcherId, input.Now);
+        ulong layers = 0;
         var levels = Disclosure.Nothing;
-        foreach (var f in DisclosureFields.All)
+        for (var i = 0; i < DisclosureFields.Count; i++)
         {
+            var f = (DisclosureField)i;
             var level = defaults[f];
             var layer = PolicyLayer.Default;
             if (tierRules?.Get(input.Context, f) is { } t)
@@ -110,11 +111,14 @@ public static class PolicyEngine
             {
                 (level, layer) = (wr, PolicyLayer.UserWatcher);
             }
-            foreach (var g in grants)
+            if (grants is not null)
             {
-                if (g.Rule.Get(f) is { } gl && gl > level)
+                foreach (var g in grants)
                 {
-                    (level, layer) = (gl, PolicyLayer.Grant);
+                    if (g.Rule.Get(f) is { } gl && gl > level)
+                    {
+                        (level, layer) = (gl, PolicyLayer.Grant);
+                    }
                 }
             }
             var floor = input.Org.FloorOf(input.Tier, input.Context, f);
@@ -128,23 +132,42 @@ public static class PolicyEngine
                 (level, layer) = (ceiling, PolicyLayer.OrganizationCeiling);
             }
             levels = levels.With(f, level);
-            layers[f] = layer;
+            layers = FieldLayerDictionary.With(layers, f, layer);
         }
         if (input.AppearOffline && input.User.AppearsOfflineTo(input.Tier))
         {
-            foreach (var f in new[] { DisclosureField.Availability, DisclosureField.Activity, DisclosureField.Location, DisclosureField.Devices })
+            foreach (var f in AppearOfflineFields)
             {
-                layers[f] = PolicyLayer.Block;
+                layers = FieldLayerDictionary.With(layers, f, PolicyLayer.Block);
             }
-            return new DisclosureDecision(new DisclosureKey(false, ViewMode.Offline, input.Context, levels), input.Tier, input.Context, layers);
+            return new DisclosureDecision(new DisclosureKey(false, ViewMode.Offline, input.Context, levels), input.Tier, input.Context,
+                FieldLayerDictionary.FromPacked(layers));
         }
-        return new DisclosureDecision(new DisclosureKey(false, ViewMode.Normal, input.Context, levels), input.Tier, input.Context, layers);
+        return new DisclosureDecision(new DisclosureKey(false, ViewMode.Normal, input.Context, levels), input.Tier, input.Context,
+            FieldLayerDictionary.FromPacked(layers));
+    }
+
+    private static readonly DisclosureField[] AppearOfflineFields =
+        [DisclosureField.Availability, DisclosureField.Activity, DisclosureField.Location, DisclosureField.Devices];
+
+    /// <summary>The grants to <paramref name="watcherId"/> active at <paramref name="now"/>; null when none (the usual case).</summary>
+    private static List<Grant>? ActiveGrants(IReadOnlyList<Grant> all, string watcherId, DateTimeOffset now)
+    {
+        List<Grant>? active = null;
+        for (var i = 0; i < all.Count; i++)
+        {
+            var g = all[i];
+            if (g.WatcherId == watcherId && g.IsActive(now))
+            {
+                (active ??= []).Add(g);
+            }
+        }
+        return active;
     }
 
     private static DisclosureDecision Blocked(PolicyInput input, PolicyLayer layer, ViewMode mode) =>
         // The context is not part of a blocked or empty view: it must not change when the person's day does.
         new(new DisclosureKey(false, mode, PrivacyContext.WorkHours, Disclosure.Nothing), input.Tier, input.Context, AllLayers(layer));
 
-    private static Dictionary<DisclosureField, PolicyLayer> AllLayers(PolicyLayer layer) =>
-        DisclosureFields.All.ToDictionary(f => f, _ => layer);
+    private static FieldLayerDictionary AllLayers(PolicyLayer layer) => FieldLayerDictionary.All(layer);
 }

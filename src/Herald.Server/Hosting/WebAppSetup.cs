@@ -22,8 +22,24 @@ public static class WebAppSetup
             return app;
         }
         var files = new PhysicalFileProvider(root);
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-        app.UseStaticFiles(new StaticFileOptions
+        // Only paths that can be the app's files look at the disk: the API, the live endpoints and the hubs (every
+        // login's token request and WebSocket upgrade) skip the two file-system probes of these middlewares.
+        app.UseWhen(c => IsAppPath(c.Request.Path), web => UseFiles(web, files));
+        return app;
+    }
+
+    /// <summary>False for the API (<c>/api</c>), the SignalR hubs (<c>/hubs</c>), OpenAPI, health and metrics paths.</summary>
+    public static bool IsAppPath(PathString path) =>
+        !path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        && !path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
+        && !path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase)
+        && !path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase)
+        && !path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase);
+
+    private static void UseFiles(IApplicationBuilder web, PhysicalFileProvider files)
+    {
+        web.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        web.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
             OnPrepareResponse = ctx =>
@@ -35,6 +51,5 @@ public static class WebAppSetup
                 h["Referrer-Policy"] = "no-referrer";
             },
         });
-        return app;
     }
 }

@@ -250,6 +250,54 @@ public sealed class PolicyProperties
     }
 
     [Property(MaxTest = Runs)]
+    public Property Every_fields_level_and_deciding_layer_match_a_plain_evaluation_of_the_layers()
+    {
+        // The reference: the layers applied one after another in a dictionary, as privacy.md states them (defaults,
+        // tier rules, watcher rules, grants that raise, floor, ceiling; appear-offline marks its fields as blocked).
+        return Prop.ForAll(AnyScenario.ToArbitrary(), s =>
+        {
+            var decision = s.Decide();
+            if (decision.Key.Mode is not (ViewMode.Normal or ViewMode.Offline))
+            {
+                Assert.All(DisclosureFields.All, f => Assert.Equal(decision.DecidedBy[DisclosureFields.All[0]], decision.DecidedBy[f]));
+                return;
+            }
+            var expected = new Dictionary<DisclosureField, (int Level, PolicyLayer Layer)>();
+            var defaults = DefaultRules.For(s.Tier, s.Context);
+            var tierRules = s.User.Tiers.GetValueOrDefault(s.Tier);
+            var watcherRules = s.WatcherId is not null && s.User.Watchers.TryGetValue(s.WatcherId, out var w) ? w.Rules : null;
+            foreach (var f in DisclosureFields.All)
+            {
+                var (level, layer) = (defaults[f], PolicyLayer.Default);
+                if (tierRules?.Get(s.Context, f) is { } t) { (level, layer) = (t, PolicyLayer.UserTier); }
+                if (watcherRules?.Get(s.Context, f) is { } wr) { (level, layer) = (wr, PolicyLayer.UserWatcher); }
+                foreach (var g in s.Grants.Where(g => s.WatcherId is not null && g.WatcherId == s.WatcherId && g.IsActive(Now)))
+                {
+                    if (g.Rule.Get(f) is { } gl && gl > level) { (level, layer) = (gl, PolicyLayer.Grant); }
+                }
+                if (level < s.Org.FloorOf(s.Tier, s.Context, f)) { (level, layer) = (s.Org.FloorOf(s.Tier, s.Context, f), PolicyLayer.OrganizationFloor); }
+                if (level > s.Org.CeilingOf(s.Tier, f)) { (level, layer) = (s.Org.CeilingOf(s.Tier, f), PolicyLayer.OrganizationCeiling); }
+                expected[f] = (level, layer);
+            }
+            if (decision.Key.Mode == ViewMode.Offline)
+            {
+                foreach (var f in new[] { DisclosureField.Availability, DisclosureField.Activity, DisclosureField.Location, DisclosureField.Devices })
+                {
+                    expected[f] = (expected[f].Level, PolicyLayer.Block);
+                }
+            }
+            Assert.Equal(DisclosureFields.Count, decision.DecidedBy.Count);
+            Assert.Equal(DisclosureFields.All, decision.DecidedBy.Keys);
+            foreach (var f in DisclosureFields.All)
+            {
+                Assert.Equal(expected[f].Level, decision.Key.Levels[f]);
+                Assert.Equal(expected[f].Layer, decision.DecidedBy[f]);
+                Assert.True(decision.DecidedBy.TryGetValue(f, out var viaTry) && viaTry == expected[f].Layer);
+            }
+        });
+    }
+
+    [Property(MaxTest = Runs)]
     public Property The_floor_is_honoured_in_a_normal_view_wherever_it_is_within_the_ceiling()
     {
         return Prop.ForAll(AnyScenario.ToArbitrary(), s =>

@@ -67,3 +67,22 @@ public sealed class WebAppHostingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("/healthz")).StatusCode);
     }
 }
+
+/// <summary>Which paths the static files look at (the API and the live endpoints never touch the disk).</summary>
+public sealed class WebAppPathTests
+{
+    [Theory]
+    [InlineData("/", true)]
+    [InlineData("/index.html", true)]
+    [InlineData("/js/live.js", true)]
+    [InlineData("/apis.html", true)]
+    [InlineData("/api", false)]
+    [InlineData("/api/v1/live", false)]
+    [InlineData("/API/v1/auth/token", false)]
+    [InlineData("/hubs/presence", false)]
+    [InlineData("/openapi/v1.json", false)]
+    [InlineData("/healthz", false)]
+    [InlineData("/metrics", false)]
+    public void Only_paths_outside_the_api_and_the_live_endpoints_are_the_apps(string path, bool isApp) =>
+        Assert.Equal(isApp, Herald.Server.Hosting.WebAppSetup.IsAppPath(new Microsoft.AspNetCore.Http.PathString(path)));
+}
