@@ -89,9 +89,9 @@ public sealed partial class ClusterSafetyTests(RedisFixture fixture, ITestOutput
     {
         var clusterId = "b" + Guid.NewGuid().ToString("N")[..10];
         string[] extra = ["--Herald:Bootstrap:AdminPassword=", "--Herald:Cluster:DrainTimeout=00:00:20"];
-        await using var n1 = new NodeProcess("b1", fixture.Redis, clusterId, extra);
-        await using var n2 = new NodeProcess("b2", fixture.Redis, clusterId, extra);
-        await using var n3 = new NodeProcess("b3", fixture.Redis, clusterId, extra);
+        await using var n1 = ClusterNode.Create("b1", fixture.Redis, clusterId, extra);
+        await using var n2 = ClusterNode.Create("b2", fixture.Redis, clusterId, extra);
+        await using var n3 = ClusterNode.Create("b3", fixture.Redis, clusterId, extra);
         var nodes = new[] { n1, n2, n3 };
         await Task.WhenAll(nodes.Select(n => n.StartAsync()));
 

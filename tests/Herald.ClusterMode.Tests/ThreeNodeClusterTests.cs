@@ -26,9 +26,9 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await using var redis = await RedisInstance.StartAsync();
         var clusterId = "t" + Guid.NewGuid().ToString("N")[..12];
-        await using var n1 = new NodeProcess("n1", redis, clusterId);
-        await using var n2 = new NodeProcess("n2", redis, clusterId);
-        await using var n3 = new NodeProcess("n3", redis, clusterId);
+        await using var n1 = ClusterNode.Create("n1", redis, clusterId);
+        await using var n2 = ClusterNode.Create("n2", redis, clusterId);
+        await using var n3 = ClusterNode.Create("n3", redis, clusterId);
         await Task.WhenAll(n1.StartAsync(), n2.StartAsync(), n3.StartAsync()); // same admin password on each; exactly one creates the account (ClusterSafetyTests)
         Log($"redis + 3 nodes up after {clock.Elapsed.TotalSeconds:0.0} s");
 
@@ -40,7 +40,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
             start = $"{startHour:00}:00",
             end = $"{(startHour + 23) % 24:00}:59",
         };
-        using (var admin = n1.Client(await n1.Login("admin", NodeProcess.AdminPassword)))
+        using (var admin = n1.Client(await n1.Login("admin", ServerProcess.AdminPassword)))
         {
             var r = await admin.PostAsJsonAsync("api/v1/admin/people", People.Select(id => new
             {

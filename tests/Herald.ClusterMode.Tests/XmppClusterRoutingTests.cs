@@ -19,11 +19,10 @@ public sealed class XmppClusterRoutingTests
         Assert.True(SlixClient.Present, "python3-slixmpp is required (HERALD_REQUIRE_ALL=1)");
         await using var redis = await RedisInstance.StartAsync();
         var clusterId = "x" + Guid.NewGuid().ToString("N")[..12];
-        int xa = Ports.Free(), xb = Ports.Free();
-        await using var a = new NodeProcess("xa", redis, clusterId, "--Herald:Xmpp:Port=" + xa);
-        await using var b = new NodeProcess("xb", redis, clusterId, "--Herald:Xmpp:Port=" + xb);
+        await using var a = ClusterNode.Create("xa", redis, clusterId, "--Herald:Xmpp:Port=-1"); // a free port each, read from the node's log
+        await using var b = ClusterNode.Create("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
         await Task.WhenAll(a.StartAsync(), b.StartAsync());
-        using (var admin = a.Client(await a.Login("admin", NodeProcess.AdminPassword)))
+        using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
         {
             var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
             {
@@ -32,8 +31,8 @@ public sealed class XmppClusterRoutingTests
             Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
         }
 
-        await using var ann = SlixClient.Start("ann", xa);
-        await using var bea = SlixClient.Start("bea", xb);
+        await using var ann = SlixClient.Start("ann", a.XmppPort);
+        await using var bea = SlixClient.Start("bea", b.XmppPort);
         await ann.WaitFor(l => l == "ready", "ann logged in on node A");
         await bea.WaitFor(l => l == "ready", "bea logged in on node B");
         await ann.Send("presence -");

@@ -102,20 +102,3 @@ public static class Pages
     /// <summary>A person's row on the board (the first one: contacts come before teams).</summary>
     public static ILocator Row(IPage page, string userId) => page.Locator($"li.person[data-user='{userId}']").First;
 }
-
-/// <summary>Bounded polling on a condition.</summary>
-public static class Poll
-{
-    public static async Task Until(Func<Task<bool>> condition, TimeSpan timeout, string because)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not in time ({timeout.TotalMilliseconds} ms): {because}");
-            }
-            await Task.Delay(20);
-        }
-    }
-}
