@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace Herald.ClusterMode.Tests;
 
@@ -157,3 +158,72 @@ public static class Ports
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
+
+/// <summary>
+/// The processes of one cluster test and their output on failure: nodes made with <see cref="Node"/> are tracked, and
+/// when the test body given to <see cref="Run"/> throws, every node's kept output (its first and last lines, see
+/// <see cref="ServerProcess"/>) and redis-server's last lines are written to the test output and attached to the
+/// failure's message, so that a failure in CI explains itself (a 500's problem details carry a traceId that the
+/// node's "Unhandled error" log line repeats).
+/// </summary>
+public sealed class ClusterDiagnostics(ITestOutputHelper output)
+{
+    private readonly List<ServerProcess> _nodes = [];
+    private readonly List<RedisInstance> _redis = [];
+
+    /// <summary>A node (see <see cref="ClusterNode.Create"/>) whose output is reported if the test fails.</summary>
+    public ServerProcess Node(string name, RedisInstance redis, string clusterId, params string[] extra)
+    {
+        var node = ClusterNode.Create(name, redis, clusterId, extra);
+        lock (_nodes)
+        {
+            _nodes.Add(node);
+            if (!_redis.Contains(redis))
+            {
+                _redis.Add(redis);
+            }
+        }
+        return node;
+    }
+
+    /// <summary>A line in the test output and on the console (progress of a long test).</summary>
+    public void Log(string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine("[cluster] " + line);
+    }
+
+    /// <summary>Runs the test body; if it throws, reports every process's output and fails with it attached.</summary>
+    public async Task Run(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception ex)
+        {
+            var report = Report();
+            output.WriteLine(report);
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n{report}", ex);
+        }
+    }
+
+    /// <summary>Every tracked process's state and kept output.</summary>
+    public string Report()
+    {
+        var sb = new System.Text.StringBuilder();
+        lock (_nodes)
+        {
+            foreach (var node in _nodes)
+            {
+                sb.Append(node.Report());
+            }
+            foreach (var redis in _redis)
+            {
+                sb.Append("----- redis-server (port ").Append(redis.Port).AppendLine(") last lines -----").AppendJoin('\n', redis.Output).AppendLine();
+            }
+        }
+        return sb.ToString();
+    }
+}
+

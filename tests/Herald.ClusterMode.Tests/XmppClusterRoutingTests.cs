@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace Herald.ClusterMode.Tests;
 
@@ -11,7 +12,7 @@ namespace Herald.ClusterMode.Tests;
 /// (through the person's XmppRouterGrain and the target gateway's observer); once that resource is unavailable the
 /// sender gets recipient-unavailable with the status, as on one node.
 /// </summary>
-public sealed class XmppClusterRoutingTests
+public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
 {
     [RedisSlixmppFact]
     public async Task A_chat_from_a_client_on_node_A_reaches_a_client_on_node_B_and_back()
@@ -19,42 +20,46 @@ public sealed class XmppClusterRoutingTests
         Assert.True(SlixClient.Present, "python3-slixmpp is required (HERALD_REQUIRE_ALL=1)");
         await using var redis = await RedisInstance.StartAsync();
         var clusterId = "x" + Guid.NewGuid().ToString("N")[..12];
-        await using var a = ClusterNode.Create("xa", redis, clusterId, "--Herald:Xmpp:Port=-1"); // a free port each, read from the node's log
-        await using var b = ClusterNode.Create("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
-        await Task.WhenAll(a.StartAsync(), b.StartAsync());
-        using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
+        var cluster = new ClusterDiagnostics(output);
+        await using var a = cluster.Node("xa", redis, clusterId, "--Herald:Xmpp:Port=-1"); // a free port each, read from the node's log
+        await using var b = cluster.Node("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
+        await cluster.Run(async () =>
         {
-            var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
+            await Task.WhenAll(a.StartAsync(), b.StartAsync());
+            using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
             {
-                id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
-            }).ToArray());
-            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-        }
+                var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
+                {
+                    id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
+                }).ToArray());
+                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            }
 
-        await using var ann = SlixClient.Start("ann", a.XmppPort);
-        await using var bea = SlixClient.Start("bea", b.XmppPort);
-        await ann.WaitFor(l => l == "ready", "ann logged in on node A");
-        await bea.WaitFor(l => l == "ready", "bea logged in on node B");
-        await ann.Send("presence -");
-        await bea.Send("presence -");
-        // Both resources are registered once their devices show (the route is registered before the device).
-        using var beaOnA = a.Client(await a.Login("bea", "pw-bea-123"));
-        using var annOnB = b.Client(await b.Login("ann", "pw-ann-123"));
-        await Eventually.True(async () => await HasXmppDevice(beaOnA), because: "bea's XMPP resource is online");
-        await Eventually.True(async () => await HasXmppDevice(annOnB), because: "ann's XMPP resource is online");
+            await using var ann = SlixClient.Start("ann", a.XmppPort);
+            await using var bea = SlixClient.Start("bea", b.XmppPort);
+            await ann.WaitFor(l => l == "ready", "ann logged in on node A");
+            await bea.WaitFor(l => l == "ready", "bea logged in on node B");
+            await ann.Send("presence -");
+            await bea.Send("presence -");
+            // Both resources are registered once their devices show (the route is registered before the device).
+            using var beaOnA = a.Client(await a.Login("bea", "pw-bea-123"));
+            using var annOnB = b.Client(await b.Login("ann", "pw-ann-123"));
+            await Eventually.True(async () => await HasXmppDevice(beaOnA), because: "bea's XMPP resource is online");
+            await Eventually.True(async () => await HasXmppDevice(annOnB), because: "ann's XMPP resource is online");
 
-        await ann.Send("message bea@localhost hello-from-node-a");
-        await bea.WaitFor(l => l == "message ann@localhost chat hello-from-node-a", "the chat from node A");
-        await bea.Send("message ann@localhost hello-from-node-b");
-        await ann.WaitFor(l => l == "message bea@localhost chat hello-from-node-b", "the reply from node B");
+            await ann.Send("message bea@localhost hello-from-node-a");
+            await bea.WaitFor(l => l == "message ann@localhost chat hello-from-node-a", "the chat from node A");
+            await bea.Send("message ann@localhost hello-from-node-b");
+            await ann.WaitFor(l => l == "message bea@localhost chat hello-from-node-b", "the reply from node B");
 
-        // bea goes unavailable on node B: ann's next message comes back as an error with bea's status.
-        await bea.Send("unavailable");
-        await Eventually.True(async () => !await HasXmppDevice(beaOnA), because: "bea's XMPP resource is gone");
-        await ann.Send("message bea@localhost anyone-there");
-        var error = await ann.WaitFor(l => l.StartsWith("message bea@localhost error ", StringComparison.Ordinal), "the error for an unavailable person");
-        Assert.StartsWith("message bea@localhost error recipient-unavailable bea is", error, StringComparison.Ordinal);
-        Assert.DoesNotContain(bea.Lines, l => l.Contains("anyone-there", StringComparison.Ordinal));
+            // bea goes unavailable on node B: ann's next message comes back as an error with bea's status.
+            await bea.Send("unavailable");
+            await Eventually.True(async () => !await HasXmppDevice(beaOnA), because: "bea's XMPP resource is gone");
+            await ann.Send("message bea@localhost anyone-there");
+            var error = await ann.WaitFor(l => l.StartsWith("message bea@localhost error ", StringComparison.Ordinal), "the error for an unavailable person");
+            Assert.StartsWith("message bea@localhost error recipient-unavailable bea is", error, StringComparison.Ordinal);
+            Assert.DoesNotContain(bea.Lines, l => l.Contains("anyone-there", StringComparison.Ordinal));
+        });
     }
 
     private static async Task<bool> HasXmppDevice(HttpClient c)

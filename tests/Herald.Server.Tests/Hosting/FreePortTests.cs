@@ -43,6 +43,10 @@ public sealed class FreePortTests
             await tcp.ConnectAsync(IPAddress.Loopback, port); // each gateway accepts on the port it reported
         }
 
+        // The kept output (attached to failures of process-based tests) shows where each process listens.
+        Assert.Contains($"Now listening on: http://127.0.0.1:{procA.Port}", procA.Report(), StringComparison.Ordinal);
+        Assert.Contains($"XMPP gateway listening on port {procB.XmppPort}", procB.Report(), StringComparison.Ordinal);
+
         int[] http = [plain.BaseAddress.Port, withXmpp.BaseAddress.Port, withXmpp2.BaseAddress.Port, procA.Port, procB.Port];
         Assert.Equal(http.Length, http.Distinct().Count());
         foreach (var address in new[] { plain.BaseAddress, withXmpp.BaseAddress, withXmpp2.BaseAddress, procA.BaseAddress, procB.BaseAddress })
