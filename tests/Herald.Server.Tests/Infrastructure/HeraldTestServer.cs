@@ -142,3 +142,23 @@ public sealed class HeraldTestServer : IAsyncDisposable
         }
     }
 }
+
+/// <summary>
+/// The common set-up of a test class: its own <see cref="HeraldTestServer"/> (with <c>extraArgs</c>), started before
+/// each test with the given people created (their tokens in <see cref="Tokens"/>), disposed after it.
+/// </summary>
+public abstract class ServerWithPeople(string[] extraArgs, params object[] people) : IAsyncLifetime
+{
+    protected HeraldTestServer Server { get; } = new(null, null, extraArgs);
+
+    /// <summary>Each created person's bearer token, by id.</summary>
+    protected Dictionary<string, string> Tokens { get; private set; } = null!;
+
+    public virtual async Task InitializeAsync()
+    {
+        await Server.StartAsync();
+        Tokens = await Server.CreatePeople(people);
+    }
+
+    public virtual async Task DisposeAsync() => await Server.DisposeAsync();
+}
