@@ -24,7 +24,7 @@ public sealed class CliEndToEndTests
         Process? watch = null;
         try
         {
-            server = new ServerProcess("server", data); // a free HTTP port, XMPP off
+            server = new ServerProcess(data); // a free HTTP port, XMPP off
             await server.StartAsync(TimeSpan.FromSeconds(60));
             var url = server.BaseAddress.ToString().TrimEnd('/');
             using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };

@@ -138,7 +138,7 @@ public sealed class RedisInstance : IAsyncDisposable
 public static class ClusterNode
 {
     public static ServerProcess Create(string name, RedisInstance redis, string clusterId, params string[] extra) =>
-        new(name, Path.Combine(Path.GetTempPath(), "herald-node-" + name + "-" + Guid.NewGuid().ToString("N")),
+        new(Path.Combine(Path.GetTempPath(), "herald-node-" + name + "-" + Guid.NewGuid().ToString("N")),
         [
             "--Herald:Cluster:Mode=Redis", "--Herald:Cluster:Redis=" + redis.ConnectionString, "--Herald:Cluster:ClusterId=" + clusterId,
             "--Herald:Cluster:AdvertisedAddress=127.0.0.1", // SiloPort: not given, so the node takes a free one itself
@@ -146,7 +146,7 @@ public static class ClusterNode
             "--Herald:Presence:SiloWatchRenewal=00:00:02",
             "--Logging:LogLevel:Herald.Cluster=Information", .. extra,
         ])
-        { DeleteDataDirectory = true };
+        { Name = name, DeleteDataDirectory = true };
 }
 
 public static class Ports

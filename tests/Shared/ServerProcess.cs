@@ -38,28 +38,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private volatile int _xmppPort;
     private volatile bool _xmppFailed;
 
-    /// <param name="name">A name for messages (e.g. <c>n1</c>).</param>
     /// <param name="dataDirectory">The server's data directory and working directory (created when missing).</param>
     /// <param name="extraArgs">More command-line arguments, e.g. <c>--demo</c>; they win over the defaults.</param>
-    public ServerProcess(string name, string dataDirectory, params string[] extraArgs)
+    public ServerProcess(string dataDirectory, params string[] extraArgs)
     {
-        Name = name;
         DataDirectory = dataDirectory;
         _extraArgs = extraArgs;
         var xmppPort = extraArgs.LastOrDefault(a => a.StartsWith(XmppPortArg, StringComparison.Ordinal));
         _xmpp = xmppPort is not null && xmppPort[XmppPortArg.Length..] != "0";
     }
 
-    /// <param name="dataDirectory">The server's data directory and working directory (created when missing).</param>
-    /// <param name="extraArgs">More command-line arguments, e.g. <c>--demo</c>; they win over the defaults.</param>
-    public ServerProcess(string dataDirectory, params string[] extraArgs)
-        : this("server", dataDirectory, extraArgs)
-    {
-    }
-
     private const string XmppPortArg = "--Herald:Xmpp:Port=";
 
-    public string Name { get; }
+    /// <summary>A name for messages (e.g. <c>n1</c>).</summary>
+    public string Name { get; init; } = "server";
 
     public string DataDirectory { get; }
 

@@ -24,8 +24,8 @@ public sealed class FreePortTests
         // Child processes: the shared ServerProcess (the fixture of the crash, browser, CLI and cluster tests).
         var dirA = Path.Combine(Path.GetTempPath(), "herald-ports-" + Guid.NewGuid().ToString("N"));
         var dirB = Path.Combine(Path.GetTempPath(), "herald-ports-" + Guid.NewGuid().ToString("N"));
-        await using var procA = new ServerProcess("a", dirA) { DeleteDataDirectory = true };
-        await using var procB = new ServerProcess("b", dirB, "--Herald:Xmpp:Port=-1") { DeleteDataDirectory = true };
+        await using var procA = new ServerProcess(dirA) { Name = "a", DeleteDataDirectory = true };
+        await using var procB = new ServerProcess(dirB, "--Herald:Xmpp:Port=-1") { Name = "b", DeleteDataDirectory = true };
 
         await Task.WhenAll(plain.StartAsync(), withXmpp.StartAsync(), withXmpp2.StartAsync(), procA.StartAsync(), procB.StartAsync());
 

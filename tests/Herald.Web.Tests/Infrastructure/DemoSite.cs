@@ -29,18 +29,28 @@ public sealed class DemoSite : IAsyncLifetime
     /// <summary>The demo seeder runs after start: wait until the last demo person can log in.</summary>
     public static async Task WaitForDemo(HttpClient client)
     {
-        await Eventually.True(async () =>
+        var last = "no answer yet";
+        try
         {
-            try
+            await Eventually.True(async () =>
             {
-                var r = await client.PostAsJsonAsync("/api/v1/auth/token", new { username = "quinn", password = "demo-quinn" });
-                return r.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the demo organization is seeded");
+                try
+                {
+                    using var r = await client.PostAsJsonAsync("/api/v1/auth/token", new { username = "quinn", password = "demo-quinn" });
+                    last = r.IsSuccessStatusCode ? "" : await ServerProcess.Describe(r);
+                    return r.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException ex)
+                {
+                    last = ex.Message;
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(60), "the demo organization is seeded");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; last answer: {last}", ex);
+        }
     }
 
     public static async Task<HttpClient> ClientFor(Uri baseAddress, string user, string password)
