@@ -6,7 +6,7 @@ public sealed class XmppOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Herald:Xmpp";
 
-    /// <summary>TCP port for client connections; 0 disables the gateway; -1 takes a free port (tests).</summary>
+    /// <summary>TCP port for client connections; 0 disables the gateway; -1 takes a free port (tests), logged and given by <see cref="XmppGateway.Started"/>.</summary>
     public int Port { get; set; } = 5222;
 
     /// <summary>Address to listen on (default: all, IPv6 dual-stack when available).</summary>

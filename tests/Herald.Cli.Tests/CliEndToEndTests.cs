@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -10,7 +9,7 @@ namespace Herald.Cli.Tests;
 
 public sealed class CliEndToEndTests
 {
-    private const string AdminPassword = "admin-password-1";
+    private const string AdminPassword = ServerProcess.AdminPassword;
 
     [Fact]
     public async Task Login_watch_status_who_and_errors_work_against_the_real_server()
@@ -21,36 +20,14 @@ public sealed class CliEndToEndTests
         var annaDir = Path.Combine(root, "anna");
         var emptyDir = Path.Combine(root, "nobody");
         Directory.CreateDirectory(data);
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        Process? server = null;
+        ServerProcess? server = null;
         Process? watch = null;
         try
         {
-            server = Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Herald.Server.dll"), "--urls", url,
-                "--Herald:DataDirectory=" + data, "--Herald:Bootstrap:AdminPassword=" + AdminPassword,
-                "--Herald:Auth:PasswordIterations=4096", "--Herald:Xmpp:Port=0", "--Logging:LogLevel:Default=Warning"], data, null, out _, out _);
-            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                Assert.False(server.HasExited, "server exited");
-                try
-                {
-                    if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException)
-                {
-                }
-                Assert.True(DateTime.UtcNow < deadline, "server did not start");
-                await Task.Delay(200);
-            }
+            server = new ServerProcess(data); // a free HTTP port, XMPP off
+            await server.StartAsync(TimeSpan.FromSeconds(60));
+            var url = server.BaseAddress.ToString().TrimEnd('/');
+            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
 
             var login = await http.PostAsJsonAsync("/api/v1/auth/token", new { username = "admin", password = AdminPassword });
             login.EnsureSuccessStatusCode();
@@ -153,7 +130,10 @@ public sealed class CliEndToEndTests
         finally
         {
             Kill(watch);
-            Kill(server);
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
             try
             {
                 Directory.Delete(root, true);
@@ -247,12 +227,5 @@ public sealed class CliEndToEndTests
         catch (InvalidOperationException)
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -89,47 +89,51 @@ public sealed partial class ClusterSafetyTests(RedisFixture fixture, ITestOutput
     {
         var clusterId = "b" + Guid.NewGuid().ToString("N")[..10];
         string[] extra = ["--Herald:Bootstrap:AdminPassword=", "--Herald:Cluster:DrainTimeout=00:00:20"];
-        await using var n1 = new NodeProcess("b1", fixture.Redis, clusterId, extra);
-        await using var n2 = new NodeProcess("b2", fixture.Redis, clusterId, extra);
-        await using var n3 = new NodeProcess("b3", fixture.Redis, clusterId, extra);
+        var cluster = new ClusterDiagnostics(output);
+        await using var n1 = cluster.Node("b1", fixture.Redis, clusterId, extra);
+        await using var n2 = cluster.Node("b2", fixture.Redis, clusterId, extra);
+        await using var n3 = cluster.Node("b3", fixture.Redis, clusterId, extra);
         var nodes = new[] { n1, n2, n3 };
-        await Task.WhenAll(nodes.Select(n => n.StartAsync()));
-
-        // Exactly one node created the admin account and printed its generated password; it works on every node.
-        string? password = null;
-        await Eventually.True(() => (password = nodes.SelectMany(n => n.Output).Select(l => GeneratedPassword().Match(l))
-            .FirstOrDefault(m => m.Success)?.Groups[1].Value) is not null, TimeSpan.FromSeconds(30), "a node prints the generated admin password");
-        var tokens = new List<string>();
-        foreach (var n in nodes)
+        await cluster.Run(async () =>
         {
-            tokens.Add(await n.Login("admin", password!));
-        }
-        Assert.Single(nodes, n => n.Output.Any(l => GeneratedPassword().IsMatch(l)));
-        output.WriteLine($"admin created by {nodes.Single(n => n.Output.Any(l => GeneratedPassword().IsMatch(l))).Name}");
+            await Task.WhenAll(nodes.Select(n => n.StartAsync()));
 
-        // A live connection that ignores the drain's `reconnect` keeps node 1 draining (up to its DrainTimeout):
-        // meanwhile its /healthz answers 503, while the other nodes stay healthy.
-        await using var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(n1.BaseAddress, "hubs/presence"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(tokens[0]))
-            .Build();
-        await hub.StartAsync();
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(new Uri(n1.BaseAddress, "healthz"))).StatusCode);
-        await n1.SignalTermAsync();
-        await Eventually.True(async () =>
-        {
-            try
+            // Exactly one node created the admin account and printed its generated password; it works on every node.
+            string? password = null;
+            await Eventually.True(() => (password = nodes.SelectMany(n => n.Output).Select(l => GeneratedPassword().Match(l))
+                .FirstOrDefault(m => m.Success)?.Groups[1].Value) is not null, TimeSpan.FromSeconds(30), "a node prints the generated admin password");
+            var tokens = new List<string>();
+            foreach (var n in nodes)
             {
-                return (await probe.GetAsync(new Uri(n1.BaseAddress, "healthz"))).StatusCode == HttpStatusCode.ServiceUnavailable;
+                tokens.Add(await n.Login("admin", password!));
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            Assert.Single(nodes, n => n.Output.Any(l => GeneratedPassword().IsMatch(l)));
+            output.WriteLine($"admin created by {nodes.Single(n => n.Output.Any(l => GeneratedPassword().IsMatch(l))).Name}");
+
+            // A live connection that ignores the drain's `reconnect` keeps node 1 draining (up to its DrainTimeout):
+            // meanwhile its /healthz answers 503, while the other nodes stay healthy.
+            await using var hub = new HubConnectionBuilder()
+                .WithUrl(new Uri(n1.BaseAddress, "hubs/presence"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(tokens[0]))
+                .Build();
+            await hub.StartAsync();
+            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(new Uri(n1.BaseAddress, "healthz"))).StatusCode);
+            await n1.SignalTermAsync();
+            await Eventually.True(async () =>
             {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(15), "the draining node's /healthz answers 503");
-        Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(new Uri(n2.BaseAddress, "healthz"))).StatusCode);
-        await hub.DisposeAsync(); // the last live connection leaves: the drain ends and the node exits
-        await n1.WaitForExitAsync(TimeSpan.FromSeconds(30));
+                try
+                {
+                    return (await probe.GetAsync(new Uri(n1.BaseAddress, "healthz"))).StatusCode == HttpStatusCode.ServiceUnavailable;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(15), "the draining node's /healthz answers 503");
+            Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync(new Uri(n2.BaseAddress, "healthz"))).StatusCode);
+            await hub.DisposeAsync(); // the last live connection leaves: the drain ends and the node exits
+            await n1.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        });
     }
 
     [GeneratedRegex("created account 'admin' with generated password: (\\S+)")]

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace Herald.ClusterMode.Tests;
 
@@ -22,14 +23,20 @@ public sealed class RedisFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A redis-server of our own on a free loopback port, append-only with fsync on every write, in a temp directory.</summary>
+/// <summary>
+/// A redis-server of our own on a free loopback port, append-only with fsync on every write, in a temp directory.
+/// redis-server cannot report a port it picked itself, so the port is picked just before; if another process takes it
+/// in between (redis-server exits at once), the start is retried on another port (three attempts).
+/// </summary>
 public sealed class RedisInstance : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
 
-    private RedisInstance(Process process, int port, string dir)
+    private RedisInstance(Process process, System.Collections.Concurrent.ConcurrentQueue<string> output, int port, string dir)
     {
         _process = process;
+        _output = output;
         Port = port;
         Directory = dir;
     }
@@ -43,41 +50,66 @@ public sealed class RedisInstance : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
+    /// <summary>The last lines redis-server printed (at most 50).</summary>
+    public IReadOnlyList<string> Output => [.. _output];
+
     public static async Task<RedisInstance> StartAsync()
     {
         var path = ServerPath ?? throw new InvalidOperationException("redis-server is not installed (HERALD_REQUIRE_ALL=1 requires it)");
         var dir = Path.Combine(Path.GetTempPath(), "herald-redis-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(dir);
-        var port = Ports.Free();
-        var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "yes", "--appendfsync", "always", "--dir", dir })
+        for (var attempt = 1; ; attempt++)
         {
-            psi.ArgumentList.Add(a);
-        }
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var instance = new RedisInstance(process, port, dir);
-        await Eventually.True(async () =>
-        {
-            if (process.HasExited)
+            var port = Ports.Free();
+            var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
+                         "--appendonly", "yes", "--appendfsync", "always", "--dir", dir })
             {
-                throw new InvalidOperationException($"redis-server exited with {process.ExitCode}");
+                psi.ArgumentList.Add(a);
             }
+            var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var process = Process.Start(psi)!;
+            process.OutputDataReceived += (_, e) => Keep(output, e.Data);
+            process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var instance = new RedisInstance(process, output, port, dir);
             try
             {
-                await using var m = await ConnectionMultiplexer.ConnectAsync(instance.ConnectionString + ",connectTimeout=500");
-                return m.IsConnected;
+                await Eventually.True(async () =>
+                {
+                    if (process.HasExited)
+                    {
+                        throw new InvalidOperationException($"redis-server exited with {process.ExitCode} (port {port}): {string.Join('\n', output)}");
+                    }
+                    try
+                    {
+                        await using var m = await ConnectionMultiplexer.ConnectAsync(instance.ConnectionString + ",connectTimeout=500");
+                        return m.IsConnected;
+                    }
+                    catch (RedisConnectionException)
+                    {
+                        return false;
+                    }
+                }, TimeSpan.FromSeconds(20), "redis-server answers");
+                return instance;
             }
-            catch (RedisConnectionException)
+            catch (InvalidOperationException) when (attempt < 3)
             {
-                return false;
+                process.Dispose(); // it exited: most likely its port was taken after it was picked; try another
             }
-        }, TimeSpan.FromSeconds(20), "redis-server answers");
-        return instance;
+        }
+    }
+
+    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> output, string? line)
+    {
+        if (line is not null)
+        {
+            output.Enqueue(line);
+            while (output.Count > 50 && output.TryDequeue(out _))
+            {
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -98,168 +130,23 @@ public sealed class RedisInstance : IAsyncDisposable
     }
 }
 
-/// <summary>One Herald node in Redis mode as a separate OS process (SIGKILL-able).</summary>
-public sealed class NodeProcess : IAsyncDisposable
+/// <summary>
+/// One Herald node in Redis mode: a <see cref="ServerProcess"/> (free HTTP port, XMPP off unless the extra arguments
+/// turn it on with <c>--Herald:Xmpp:Port=-1</c>) with fast membership probing, its own temp data directory, and
+/// Information logs of Herald.Cluster (membership changes, stale activations) in its kept output.
+/// </summary>
+public static class ClusterNode
 {
-    public const string AdminPassword = "admin-password-1";
-
-    private readonly string[] _args;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
-    private Process? _process;
-
-    public NodeProcess(string name, RedisInstance redis, string clusterId, params string[] extra)
-    {
-        Name = name;
-        DataDirectory = Path.Combine(Path.GetTempPath(), "herald-node-" + name + "-" + Guid.NewGuid().ToString("N"));
-        Port = Ports.Free();
-        BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
-        _args =
+    public static ServerProcess Create(string name, RedisInstance redis, string clusterId, params string[] extra) =>
+        new(Path.Combine(Path.GetTempPath(), "herald-node-" + name + "-" + Guid.NewGuid().ToString("N")),
         [
-            "--urls", BaseAddress.ToString(), "--Herald:DataDirectory=" + DataDirectory,
-            "--Herald:Bootstrap:AdminPassword=" + AdminPassword, "--Herald:Auth:PasswordIterations=4096",
             "--Herald:Cluster:Mode=Redis", "--Herald:Cluster:Redis=" + redis.ConnectionString, "--Herald:Cluster:ClusterId=" + clusterId,
-            "--Herald:Cluster:SiloPort=" + Ports.Free(), "--Herald:Cluster:AdvertisedAddress=127.0.0.1",
+            "--Herald:Cluster:AdvertisedAddress=127.0.0.1", // SiloPort: not given, so the node takes a free one itself
             "--Herald:Cluster:ProbeTimeout=00:00:01", "--Herald:Cluster:MissedProbesLimit=2", "--Herald:Cluster:DrainTimeout=00:00:03",
             "--Herald:Presence:SiloWatchRenewal=00:00:02",
-            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Herald.Cluster=Information", .. extra,
-        ];
-    }
-
-    public string Name { get; }
-
-    public string DataDirectory { get; }
-
-    public int Port { get; }
-
-    public Uri BaseAddress { get; }
-
-    public bool Running => _process is { HasExited: false };
-
-    public async Task StartAsync()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Herald.Server.dll");
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetTempPath(), RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in _args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        System.IO.Directory.CreateDirectory(DataDirectory);
-        var output = _output;
-        _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, e) => Keep(output, e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        using var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.True(async () =>
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"node {Name} exited with {_process.ExitCode}: {string.Join('\n', output)}");
-            }
-            try
-            {
-                return (await c.GetAsync("healthz")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-            catch (TaskCanceledException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(120), $"node {Name} answers /healthz"); // three cold .NET starts at once took up to 56 s on a loaded 2-core machine
-    }
-
-    /// <summary>SIGKILL: no shutdown hooks run.</summary>
-    public async Task KillAsync()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-    }
-
-    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        output.Enqueue(line);
-        while (output.Count > 400 && output.TryDequeue(out _))
-        {
-        }
-    }
-
-    /// <summary>The node's last lines of output (stdout and stderr, at most 400).</summary>
-    public IReadOnlyList<string> Output => [.. _output];
-
-    /// <summary>SIGTERM without waiting for the exit.</summary>
-    public async Task SignalTermAsync()
-    {
-        if (_process is { HasExited: false })
-        {
-            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-        }
-    }
-
-    /// <summary>Waits (bounded) for the process to exit.</summary>
-    public async Task WaitForExitAsync(TimeSpan timeout)
-    {
-        if (_process is not null)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            await _process.WaitForExitAsync(cts.Token);
-        }
-    }
-
-    /// <summary>SIGTERM: graceful shutdown (drain).</summary>
-    public async Task StopGracefullyAsync(TimeSpan timeout)
-    {
-        if (_process is { HasExited: false })
-        {
-            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(timeout);
-            await _process.WaitForExitAsync(cts.Token);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await KillAsync();
-        _process?.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(DataDirectory, true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    public HttpClient Client(string? token = null)
-    {
-        var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
-        if (token is not null)
-        {
-            c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        }
-        return c;
-    }
-
-    public async Task<string> Login(string user, string password)
-    {
-        using var c = Client();
-        var r = await c.PostAsJsonAsync("api/v1/auth/token", new { username = user, password });
-        r.EnsureSuccessStatusCode();
-        return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-    }
+            "--Logging:LogLevel:Herald.Cluster=Information", .. extra,
+        ])
+        { Name = name, DeleteDataDirectory = true };
 }
 
 public static class Ports
@@ -272,26 +159,71 @@ public static class Ports
     }
 }
 
-/// <summary>Bounded polling on a condition: the only way tests wait.</summary>
-public static class Eventually
+/// <summary>
+/// The processes of one cluster test and their output on failure: nodes made with <see cref="Node"/> are tracked, and
+/// when the test body given to <see cref="Run"/> throws, every node's kept output (its first and last lines, see
+/// <see cref="ServerProcess"/>) and redis-server's last lines are attached to the failure's message, so that a
+/// failure in CI explains itself (a 500's problem details carry a traceId that the node's "Unhandled error" log line
+/// repeats, with the exception).
+/// </summary>
+public sealed class ClusterDiagnostics(ITestOutputHelper output)
 {
-    public static async Task True(Func<Task<bool>> condition, TimeSpan? timeout = null, string? because = null)
+    private readonly List<ServerProcess> _nodes = [];
+    private readonly List<RedisInstance> _redis = [];
+
+    /// <summary>A node (see <see cref="ClusterNode.Create"/>) whose output is reported if the test fails.</summary>
+    public ServerProcess Node(string name, RedisInstance redis, string clusterId, params string[] extra)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
+        var node = ClusterNode.Create(name, redis, clusterId, extra);
+        lock (_nodes)
         {
-            if (await condition())
+            _nodes.Add(node);
+            if (!_redis.Contains(redis))
             {
-                return;
+                _redis.Add(redis);
             }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"condition not met in time{(because is null ? "" : ": " + because)}");
-            }
-            await Task.Delay(50);
+        }
+        return node;
+    }
+
+    /// <summary>A line in the test output and on the console (progress of a long test).</summary>
+    public void Log(string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine("[cluster] " + line);
+    }
+
+    /// <summary>Runs the test body; if it throws, reports every process's output and fails with it attached.</summary>
+    public async Task Run(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception ex)
+        {
+            var report = Report();
+            output.WriteLine("the processes' output is in the failure message");
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\n{report}", ex);
         }
     }
 
-    public static Task True(Func<bool> condition, TimeSpan? timeout = null, string? because = null) =>
-        True(() => Task.FromResult(condition()), timeout, because);
+    /// <summary>Every tracked process's state and kept output.</summary>
+    public string Report()
+    {
+        var sb = new System.Text.StringBuilder();
+        lock (_nodes)
+        {
+            foreach (var node in _nodes)
+            {
+                sb.Append(node.Report());
+            }
+            foreach (var redis in _redis)
+            {
+                sb.Append("----- redis-server (port ").Append(redis.Port).AppendLine(") last lines -----").AppendJoin('\n', redis.Output).AppendLine();
+            }
+        }
+        return sb.ToString();
+    }
 }
+

@@ -1,7 +1,6 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace Herald.ClusterMode.Tests;
 
@@ -11,7 +10,7 @@ namespace Herald.ClusterMode.Tests;
 /// (through the person's XmppRouterGrain and the target gateway's observer); once that resource is unavailable the
 /// sender gets recipient-unavailable with the status, as on one node.
 /// </summary>
-public sealed class XmppClusterRoutingTests
+public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
 {
     [RedisSlixmppFact]
     public async Task A_chat_from_a_client_on_node_A_reaches_a_client_on_node_B_and_back()
@@ -19,43 +18,46 @@ public sealed class XmppClusterRoutingTests
         Assert.True(SlixClient.Present, "python3-slixmpp is required (HERALD_REQUIRE_ALL=1)");
         await using var redis = await RedisInstance.StartAsync();
         var clusterId = "x" + Guid.NewGuid().ToString("N")[..12];
-        int xa = Ports.Free(), xb = Ports.Free();
-        await using var a = new NodeProcess("xa", redis, clusterId, "--Herald:Xmpp:Port=" + xa);
-        await using var b = new NodeProcess("xb", redis, clusterId, "--Herald:Xmpp:Port=" + xb);
-        await Task.WhenAll(a.StartAsync(), b.StartAsync());
-        using (var admin = a.Client(await a.Login("admin", NodeProcess.AdminPassword)))
+        var cluster = new ClusterDiagnostics(output);
+        await using var a = cluster.Node("xa", redis, clusterId, "--Herald:Xmpp:Port=-1"); // a free port each, read from the node's log
+        await using var b = cluster.Node("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
+        await cluster.Run(async () =>
         {
-            var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
+            await Task.WhenAll(a.StartAsync(), b.StartAsync());
+            using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
             {
-                id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
-            }).ToArray());
-            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-        }
+                var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
+                {
+                    id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
+                }).ToArray());
+                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            }
 
-        await using var ann = SlixClient.Start("ann", xa);
-        await using var bea = SlixClient.Start("bea", xb);
-        await ann.WaitFor(l => l == "ready", "ann logged in on node A");
-        await bea.WaitFor(l => l == "ready", "bea logged in on node B");
-        await ann.Send("presence -");
-        await bea.Send("presence -");
-        // Both resources are registered once their devices show (the route is registered before the device).
-        using var beaOnA = a.Client(await a.Login("bea", "pw-bea-123"));
-        using var annOnB = b.Client(await b.Login("ann", "pw-ann-123"));
-        await Eventually.True(async () => await HasXmppDevice(beaOnA), because: "bea's XMPP resource is online");
-        await Eventually.True(async () => await HasXmppDevice(annOnB), because: "ann's XMPP resource is online");
+            await using var ann = SlixClient.Start("ann", a.XmppPort);
+            await using var bea = SlixClient.Start("bea", b.XmppPort);
+            await ann.WaitFor(l => l == "ready", SlixClient.Wait, "ann logged in on node A");
+            await bea.WaitFor(l => l == "ready", SlixClient.Wait, "bea logged in on node B");
+            await ann.Send("presence -");
+            await bea.Send("presence -");
+            // Both resources are registered once their devices show (the route is registered before the device).
+            using var beaOnA = a.Client(await a.Login("bea", "pw-bea-123"));
+            using var annOnB = b.Client(await b.Login("ann", "pw-ann-123"));
+            await Eventually.True(async () => await HasXmppDevice(beaOnA), because: "bea's XMPP resource is online");
+            await Eventually.True(async () => await HasXmppDevice(annOnB), because: "ann's XMPP resource is online");
 
-        await ann.Send("message bea@localhost hello-from-node-a");
-        await bea.WaitFor(l => l == "message ann@localhost chat hello-from-node-a", "the chat from node A");
-        await bea.Send("message ann@localhost hello-from-node-b");
-        await ann.WaitFor(l => l == "message bea@localhost chat hello-from-node-b", "the reply from node B");
+            await ann.Send("message bea@localhost hello-from-node-a");
+            await bea.WaitFor(l => l == "message ann@localhost chat hello-from-node-a", SlixClient.Wait, "the chat from node A");
+            await bea.Send("message ann@localhost hello-from-node-b");
+            await ann.WaitFor(l => l == "message bea@localhost chat hello-from-node-b", SlixClient.Wait, "the reply from node B");
 
-        // bea goes unavailable on node B: ann's next message comes back as an error with bea's status.
-        await bea.Send("unavailable");
-        await Eventually.True(async () => !await HasXmppDevice(beaOnA), because: "bea's XMPP resource is gone");
-        await ann.Send("message bea@localhost anyone-there");
-        var error = await ann.WaitFor(l => l.StartsWith("message bea@localhost error ", StringComparison.Ordinal), "the error for an unavailable person");
-        Assert.StartsWith("message bea@localhost error recipient-unavailable bea is", error, StringComparison.Ordinal);
-        Assert.DoesNotContain(bea.Lines, l => l.Contains("anyone-there", StringComparison.Ordinal));
+            // bea goes unavailable on node B: ann's next message comes back as an error with bea's status.
+            await bea.Send("unavailable");
+            await Eventually.True(async () => !await HasXmppDevice(beaOnA), because: "bea's XMPP resource is gone");
+            await ann.Send("message bea@localhost anyone-there");
+            var error = await ann.WaitFor(l => l.StartsWith("message bea@localhost error ", StringComparison.Ordinal), SlixClient.Wait, "the error for an unavailable person");
+            Assert.StartsWith("message bea@localhost error recipient-unavailable bea is", error, StringComparison.Ordinal);
+            Assert.DoesNotContain(bea.Lines, l => l.Contains("anyone-there", StringComparison.Ordinal));
+        });
     }
 
     private static async Task<bool> HasXmppDevice(HttpClient c)
@@ -78,126 +80,16 @@ public sealed class RedisSlixmppFactAttribute : FactAttribute
     }
 }
 
-/// <summary>The slixmpp test client of Herald.Xmpp.Tests (linked into this project), one child process.</summary>
-public sealed class SlixClient : IAsyncDisposable
+/// <summary>The slixmpp test client of Herald.Xmpp.Tests (clients/slix_client.py, linked into this project).</summary>
+public static class SlixClient
 {
-    private const string Python = "/usr/bin/python3";
-    private static readonly Lazy<bool> Installed = new(() =>
-    {
-        if (!File.Exists(Python))
-        {
-            return false;
-        }
-        using var p = Process.Start(new ProcessStartInfo(Python, ["-c", "import slixmpp"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        return p.WaitForExit(30_000) && p.ExitCode == 0;
-    });
+    /// <summary>How long a test waits for a client's line.</summary>
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private readonly Process _process;
-    private readonly List<string> _lines = [];
-    private readonly StringBuilder _stderr = new();
+    public static bool Present => PythonClient.Imports("slixmpp");
 
-    private SlixClient(Process process) => _process = process;
-
-    public static bool Present => Installed.Value;
-
-    public static SlixClient Start(string user, int port)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "clients", "slix_client.py"), $"{user}@localhost/desk", $"pw-{user}-123", "127.0.0.1",
-                     port.ToString(System.Globalization.CultureInfo.InvariantCulture), "SCRAM-SHA-256" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var c = new SlixClient(Process.Start(psi)!);
-        c._process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (c._lines)
-                {
-                    c._lines.Add(e.Data);
-                }
-            }
-        };
-        c._process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (c._stderr)
-                {
-                    c._stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        c._process.BeginOutputReadLine();
-        c._process.BeginErrorReadLine();
-        return c;
-    }
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines)
-            {
-                return [.. _lines];
-            }
-        }
-    }
-
-    public async Task Send(string command)
-    {
-        await _process.StandardInput.WriteLineAsync(command);
-        await _process.StandardInput.FlushAsync();
-    }
-
-    /// <summary>Bounded wait (30 s) for a matching stdout line.</summary>
-    public async Task<string> WaitFor(Func<string, bool> predicate, string because)
-    {
-        string? hit = null;
-        try
-        {
-            await Eventually.True(() => (hit = Lines.FirstOrDefault(predicate)) is not null, TimeSpan.FromSeconds(30), because);
-        }
-        catch (TimeoutException ex)
-        {
-            string err;
-            lock (_stderr)
-            {
-                err = _stderr.ToString();
-            }
-            throw new TimeoutException($"{ex.Message}\nstdout:\n{string.Join("\n", Lines)}\nstderr:\n{err}", ex);
-        }
-        return hit!;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                try
-                {
-                    await Send("quit");
-                }
-                catch (IOException)
-                {
-                }
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try
-                {
-                    await _process.WaitForExitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
+    /// <summary>Logs in as <paramref name="user"/> (password pw-user-123) with SCRAM-SHA-256 at 127.0.0.1:<paramref name="port"/>.</summary>
+    public static PythonClient Start(string user, int port) =>
+        PythonClient.Start("slix_client.py", $"{user}@localhost/desk", $"pw-{user}-123", "127.0.0.1",
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture), "SCRAM-SHA-256");
 }

@@ -154,7 +154,7 @@ public sealed partial class CapsAndPepProtocolTests : IAsyncLifetime
         // Both see pia's presence; neither gets PEP (quin's answer did not hash to its ver; rex has no caps).
         await quin.ReadUntil("from=\"pia@localhost/herald\"");
         await rex.ReadUntil("from=\"pia@localhost/herald\"");
-        await Eventually(() => Gateway.Caps.Queries == 1, "the caps query");
+        await Eventually.True(() => Gateway.Caps.Queries == 1, because: "the caps query");
         foreach (var c in new[] { quin, rex })
         {
             await c.Send("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
@@ -230,16 +230,6 @@ public sealed partial class CapsAndPepProtocolTests : IAsyncLifetime
         var name = start[1..];
         var end = received.IndexOf($"</{name}>", begin, StringComparison.Ordinal) + name.Length + 3;
         return XElement.Parse(received[begin..end]);
-    }
-
-    private static async Task Eventually(Func<bool> condition, string because)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out: " + because);
-            await Task.Delay(20);
-        }
     }
 
     [GeneratedRegex("id=\"(caps-[0-9a-f]+)\"")]

@@ -49,7 +49,7 @@ public sealed class PepTests : IAsyncLifetime
         }
         // The watchers' caps were queried and verified (slixmpp answers the disco#info of its node#ver).
         var gateway = _xmpp.Server.Services.GetRequiredService<XmppGateway>();
-        await Eventually(() => gateway.Caps.Count >= 1, "caps verified");
+        await Eventually.True(() => gateway.Caps.Count >= 1, because: "caps verified");
 
         // ada publishes a precise location from XMPP: Herald's view of her changes (REST), at each watcher's precision.
         await ada.Send("geoloc country=DE locality=Berlin building=HQ lat=52.52 lon=13.405");
@@ -77,20 +77,10 @@ public sealed class PepTests : IAsyncLifetime
 
         // ada stops publishing her location: carl gets the empty geoloc, and the Herald view has none.
         await ada.Send("geolocstop");
-        await Eventually(() => ada.Lines.Count(l => l == "published geoloc") == 2, "the empty geoloc published");
+        await Eventually.True(() => ada.Lines.Count(l => l == "published geoloc") == 2, because: "the empty geoloc published");
         await carl.WaitFor(l => l == "geoloc ada@localhost -", because: "the empty geoloc");
         var cleared = await carlRest.GetFromJsonAsync<JsonElement>("/api/v1/presence/ada");
         Assert.Equal(JsonValueKind.Null, cleared.GetProperty("location").ValueKind);
         Assert.DoesNotContain(nora.Lines, l => l.StartsWith("geoloc ada@localhost", StringComparison.Ordinal));
-    }
-
-    private static async Task Eventually(Func<bool> condition, string because)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out: " + because);
-            await Task.Delay(20);
-        }
     }
 }

@@ -8,8 +8,11 @@ namespace Herald.Server.Hosting;
 /// Turns exceptions into RFC 9457 problem details: malformed JSON and unknown enum values become 400 naming the
 /// field; broken limits become 422; a write rejected because another activation of the grain wrote first (during a
 /// node loss), or refused because a node is leaving, becomes 503 (retry); anything else a 500 without internals.
+/// Every answer carries a <c>traceId</c>; a 500 is logged as an error with the exception and the same trace id (so a
+/// client's report finds the log line), and in the Development environment its body also names the exception type.
 /// </summary>
-public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger,
+    IHostEnvironment? environment = null) : IExceptionHandler
 {
     /// <inheritdoc />
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -30,12 +33,18 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 (503, "Temporarily unavailable", "A cluster node is joining or leaving and the request was not applied; retry.", null),
             _ => (500, "Internal error", "The server failed to handle this request; nothing was changed.", (string?)null),
         };
+        var traceId = System.Diagnostics.Activity.Current?.Id ?? httpContext.TraceIdentifier; // what the problem details writer puts in the body
         if (status == 500)
         {
-            LogUnhandled(exception, httpContext.Request.Path);
+            LogUnhandled(exception, httpContext.Request.Method, httpContext.Request.Path, traceId);
         }
         httpContext.Response.StatusCode = status;
         var pd = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Title = title, Detail = detail };
+        pd.Extensions["traceId"] = traceId;
+        if (status == 500 && environment?.IsDevelopment() == true)
+        {
+            pd.Extensions["exception"] = exception.GetType().FullName;
+        }
         if (field is not null || status == 400)
         {
             field ??= "$";
@@ -58,6 +67,6 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     private static string FieldName(string jsonPath) =>
         jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$') is { Length: > 0 } rest ? rest : "body";
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
-    private partial void LogUnhandled(Exception ex, string path);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path} (traceId {TraceId})")]
+    private partial void LogUnhandled(Exception ex, string method, string path, string traceId);
 }

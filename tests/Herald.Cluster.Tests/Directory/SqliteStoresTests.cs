@@ -8,7 +8,7 @@ namespace Herald.Cluster.Tests.Directory;
 /// <summary>Round trips through the SQLite directory, account and API key stores, plus the hashing helpers.</summary>
 public sealed class SqliteStoresTests : IDisposable
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"herald-directory-tests-{Guid.NewGuid():N}.db");
+    private readonly string _path = TestSilos.TempDatabase("directory-tests");
     private readonly SqliteDatabase _db;
     private readonly SqliteDirectoryStore _directory;
     private readonly SqliteAccountStore _accounts;
@@ -24,21 +24,7 @@ public sealed class SqliteStoresTests : IDisposable
     }
 
     /// <summary>Deletes the temporary database files.</summary>
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm", _path + "-journal" })
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (IOException)
-            {
-                // Best effort: a leftover temp file is harmless.
-            }
-        }
-    }
+    public void Dispose() => TestSilos.DeleteDatabase(_path);
 
     // ---- people ----
 

@@ -1,7 +1,5 @@
-using Herald.Cluster.Directory;
 using Herald.Cluster.Fanout;
 using Herald.Cluster.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using Herald.Cluster.Hosting;
 using Herald.Cluster.Presence;
@@ -16,7 +14,7 @@ namespace Herald.Cluster.Tests.Fanout;
 
 public sealed class MultiSiloFanoutTests : IAsyncLifetime
 {
-    private readonly string _db = Path.Combine(Path.GetTempPath(), $"herald-fanout-{Guid.NewGuid():N}.db");
+    private readonly string _db = TestSilos.TempDatabase("fanout");
     private InProcessTestCluster _cluster = null!;
 
     // Wednesday 10:00 UTC: inside default work hours, so colleagues see availability.
@@ -25,37 +23,21 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Everyone involved is a colleague in the directory.
-        var directory = new SqliteDirectoryStore(new SqliteDatabase(_db));
-        await directory.UpsertPeople([.. new[] { "watcher", "w", "solo" }.Concat(Enumerable.Range(0, 24).Select(i => $"p{i}"))
-            .Select(id => PersonProfile.Minimal(id))]);
-        SqliteConnection.ClearAllPools();
-        var builder = new InProcessTestClusterBuilder(3);
-        builder.ConfigureHost(host => host.Services.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = TimeSpan.FromSeconds(1);
-            o.NumMissedProbesLimit = 2;
-            o.NumVotesForDeathDeclaration = 1;
-        }));
-        builder.ConfigureSilo((_, silo) =>
-        {
-            // Spread grains by id hash so that people land on every silo.
-            silo.Services.AddSingleton<PlacementStrategy, HashBasedPlacement>();
-            silo.Services.AddSingleton<TimeProvider>(_time);
-            silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-            silo.AddHeraldSqliteStorage(_db);
-            silo.AddHeraldPresence(o => o.SiloWatchRenewal = TimeSpan.FromMilliseconds(300));
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
+        _cluster = await TestSilos.Start(_db, 3, new[] { "watcher", "w", "solo" }.Concat(Enumerable.Range(0, 24).Select(i => $"p{i}")), _time,
+            TimeSpan.FromMilliseconds(300),
+            builder => builder.ConfigureHost(host => host.Services.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            })),
+            silo => silo.Services.AddSingleton<PlacementStrategy, HashBasedPlacement>()); // spread grains by id hash so that people land on every silo
     }
 
     public async Task DisposeAsync()
     {
         await _cluster.DisposeAsync();
-        foreach (var f in new[] { _db, _db + "-wal", _db + "-shm" })
-        {
-            File.Delete(f);
-        }
+        TestSilos.DeleteDatabase(_db);
     }
 
     [Fact]

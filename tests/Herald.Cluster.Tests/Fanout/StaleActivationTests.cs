@@ -1,10 +1,8 @@
-using Herald.Cluster.Directory;
 using Herald.Cluster.Fanout;
 using Herald.Cluster.Hosting;
 using Herald.Cluster.Presence;
 using Herald.Cluster.Storage;
 using Herald.Core.Model;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime;
@@ -20,35 +18,19 @@ namespace Herald.Cluster.Tests.Fanout;
 /// </summary>
 public sealed class StaleActivationTests : IAsyncLifetime
 {
-    private readonly string _db = Path.Combine(Path.GetTempPath(), $"herald-stale-{Guid.NewGuid():N}.db");
+    private readonly string _db = TestSilos.TempDatabase("stale");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.Zero));
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        var directory = new SqliteDirectoryStore(new SqliteDatabase(_db));
-        await directory.UpsertPeople([PersonProfile.Minimal("ann"), PersonProfile.Minimal("w")]);
-        SqliteConnection.ClearAllPools();
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton<TimeProvider>(_time);
-            silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-            silo.AddHeraldSqliteStorage(_db);
-            silo.AddHeraldPresence(o => o.SiloWatchRenewal = TimeSpan.FromMilliseconds(200));
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
+        _cluster = await TestSilos.Start(_db, 1, ["ann", "w"], _time, TimeSpan.FromMilliseconds(200));
     }
 
     public async Task DisposeAsync()
     {
         await _cluster.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        foreach (var f in new[] { _db, _db + "-wal", _db + "-shm" })
-        {
-            File.Delete(f);
-        }
+        TestSilos.DeleteDatabase(_db);
     }
 
     private IServiceProvider Silo => _cluster.Silos[0].ServiceProvider;

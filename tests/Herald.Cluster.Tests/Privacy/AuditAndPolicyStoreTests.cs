@@ -13,7 +13,7 @@ public sealed class AuditAndPolicyStoreTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
 
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"herald-audit-tests-{Guid.NewGuid():N}.db");
+    private readonly string _path = TestSilos.TempDatabase("audit-tests");
     private readonly List<SqliteAuditLog> _logs = [];
     private SqliteDatabase _db = null!;
 
@@ -31,18 +31,7 @@ public sealed class AuditAndPolicyStoreTests : IAsyncLifetime
         {
             await log.DisposeAsync();
         }
-        SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm", _path + "-journal" })
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (IOException)
-            {
-                // Best effort: a leftover temp file is harmless.
-            }
-        }
+        TestSilos.DeleteDatabase(_path);
     }
 
     // ---- audit log ----

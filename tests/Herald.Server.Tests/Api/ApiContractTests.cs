@@ -7,21 +7,11 @@ using Herald.Server.Tests.Infrastructure;
 
 namespace Herald.Server.Tests.Api;
 
-public sealed class ApiContractTests : IAsyncLifetime
+public sealed class ApiContractTests() : ServerWithPeople(
+    ["--Herald:RateLimits:PerPrincipalPerSecond=5", "--Herald:RateLimits:PerPrincipalBurst=40"],
+    HeraldTestServer.Person("anna", contactMethods: [new { kind = "Mobile", address = "+49 170 1" }, new { kind = "WorkPhone", address = "+49 30 1" }]),
+    HeraldTestServer.Person("bob"), HeraldTestServer.Person("carl"))
 {
-    private readonly HeraldTestServer _server = new(extraArgs: ["--Herald:RateLimits:PerPrincipalPerSecond=5", "--Herald:RateLimits:PerPrincipalBurst=40"]);
-    private Dictionary<string, string> _tokens = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _server.StartAsync();
-        _tokens = await _server.CreatePeople(
-            HeraldTestServer.Person("anna", contactMethods: [new { kind = "Mobile", address = "+49 170 1" }, new { kind = "WorkPhone", address = "+49 30 1" }]),
-            HeraldTestServer.Person("bob"), HeraldTestServer.Person("carl"));
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     [Theory]
     [InlineData("""{"availability":"Sleepy"}""", "availability", "DoNotDisturb")]
     [InlineData("""{"availability":3}""", "availability", "Available")]
@@ -32,7 +22,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [InlineData("""{"availability":"Unknown"}""", "availability", null)]
     public async Task Invalid_status_requests_get_problem_details_naming_the_field_and_change_nothing(string body, string field, string? mentions)
     {
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         var before = await anna.GetFromJsonAsync<JsonElement>("/api/v1/me/presence");
         var r = await anna.PutAsync("/api/v1/me/status", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
@@ -51,7 +41,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task Limits_are_enforced_with_problem_details()
     {
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         var longNote = await anna.PutAsJsonAsync("/api/v1/me/status", new { note = new string('x', 281) });
         Assert.Equal(HttpStatusCode.BadRequest, longNote.StatusCode);
         Assert.Contains("280", await longNote.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -80,7 +70,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task Batch_reads_return_known_people_in_order_and_list_unknown_ones()
     {
-        using var bob = _server.Client(_tokens["bob"]);
+        using var bob = Server.Client(Tokens["bob"]);
         var ids = new[] { "carl", "anna", "nobody" }.Concat(Enumerable.Range(0, 997).Select(i => $"ghost{i}"));
         var r = await bob.PostAsJsonAsync("/api/v1/presence/query", new { userIds = ids });
         var body = await r.Content.ReadFromJsonAsync<JsonElement>();
@@ -92,7 +82,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task Colleagues_never_see_personal_contact_methods_but_the_owner_does()
     {
-        using var bob = _server.Client(_tokens["bob"]);
+        using var bob = Server.Client(Tokens["bob"]);
         var card = await bob.GetFromJsonAsync<JsonElement>("/api/v1/people/anna");
         var kinds = card.GetProperty("presence").GetProperty("contactMethods").EnumerateArray().Select(c => c.GetProperty("kind").GetString()).ToList();
         Assert.Contains("WorkPhone", kinds);
@@ -100,24 +90,24 @@ public sealed class ApiContractTests : IAsyncLifetime
         var search = await bob.GetFromJsonAsync<JsonElement>("/api/v1/people?q=ANN");
         Assert.DoesNotContain("+49 170 1", search.ToString(), StringComparison.Ordinal);
 
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         Assert.Contains("+49 170 1", (await anna.GetFromJsonAsync<JsonElement>("/api/v1/me/presence")).ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Requests_without_credentials_get_401_and_without_rights_403()
     {
-        using var anonymous = _server.Client();
+        using var anonymous = Server.Client();
         foreach (var path in new[] { "/api/v1/me/presence", "/api/v1/presence/anna", "/api/v1/people", "/api/v1/apikeys", "/api/v1/events?watch=anna" })
         {
             var r = await anonymous.GetAsync(path);
             Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
             Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
         }
-        using var forged = _server.Client("not-a-token");
+        using var forged = Server.Client("not-a-token");
         Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync("/api/v1/me/presence")).StatusCode);
 
-        using var bob = _server.Client(_tokens["bob"]);
+        using var bob = Server.Client(Tokens["bob"]);
         var admin = await bob.PostAsJsonAsync("/api/v1/admin/people", new { id = "mallory", displayName = "M" });
         Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
         var key = await bob.PostAsJsonAsync("/api/v1/apikeys", new { name = "pbx", scopes = new[] { "route" } });
@@ -130,7 +120,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task Api_keys_are_scoped_shown_once_and_revocable()
     {
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         var created = await anna.PostAsJsonAsync("/api/v1/apikeys", new { name = "desk phone", scopes = new[] { "devices" } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
@@ -140,7 +130,7 @@ public sealed class ApiContractTests : IAsyncLifetime
         var list = await anna.GetFromJsonAsync<JsonElement>("/api/v1/apikeys");
         Assert.DoesNotContain(key, list.ToString(), StringComparison.Ordinal);
 
-        using var device = _server.Client();
+        using var device = Server.Client();
         device.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", key);
         var put = await device.PutAsJsonAsync("/api/v1/me/devices/deskphone", new { kind = "DeskPhone", activity = "InACall", ttlSeconds = 60 });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -151,14 +141,14 @@ public sealed class ApiContractTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await anna.DeleteAsync($"/api/v1/apikeys/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await device.PostAsync("/api/v1/me/devices/deskphone/heartbeat", null)).StatusCode);
 
-        using var bob = _server.Client(_tokens["bob"]);
+        using var bob = Server.Client(Tokens["bob"]);
         Assert.Equal(HttpStatusCode.NotFound, (await bob.DeleteAsync($"/api/v1/apikeys/{id}")).StatusCode);
     }
 
     [Fact]
     public async Task Admin_imports_people_from_csv_all_or_nothing()
     {
-        using var admin = _server.Client(await _server.Login("admin", HeraldTestServer.AdminPassword));
+        using var admin = Server.Client(await Server.Login("admin", HeraldTestServer.AdminPassword));
         const string good = "id,displayName,email,team,timeZone,workDays,workStart,workEnd,mobile,password\n" +
             "dora,Dora Diaz,dora@example.com,ops,Europe/Berlin,Mon-Fri,08:00,16:00,+49 171 2,dora-secret-1\n" +
             "\"eli\",\"Eli, Jr.\",eli@example.com,ops,America/New_York,Mon;Tue;Wed,09:00,17:00,,\n";
@@ -168,7 +158,7 @@ public sealed class ApiContractTests : IAsyncLifetime
         var eli = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/people/eli");
         Assert.Equal("Eli, Jr.", eli.GetProperty("displayName").GetString());
         Assert.Equal(3, eli.GetProperty("workHours").GetProperty("days").GetArrayLength());
-        Assert.NotNull(await _server.Login("dora", "dora-secret-1"));
+        Assert.NotNull(await Server.Login("dora", "dora-secret-1"));
 
         const string bad = "id,displayName,timeZone\nfrank,Frank,Mars/Olympus\n,NoId,UTC\n";
         var rejected = await admin.PostAsync("/api/v1/admin/people/import", new StringContent(bad, Encoding.UTF8, "text/csv"));
@@ -182,7 +172,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task Too_many_requests_get_429_with_retry_after()
     {
-        using var carl = _server.Client(_tokens["carl"]);
+        using var carl = Server.Client(Tokens["carl"]);
         HttpResponseMessage? limited = null;
         for (var i = 0; i < 200 && limited is null; i++)
         {
@@ -200,7 +190,7 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task The_openapi_document_health_and_metrics_are_served()
     {
-        using var c = _server.Client();
+        using var c = Server.Client();
         var doc = await c.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         Assert.True(doc.GetProperty("paths").TryGetProperty("/api/v1/me/status", out _));
         Assert.Equal("Healthy", await c.GetStringAsync("/healthz"));

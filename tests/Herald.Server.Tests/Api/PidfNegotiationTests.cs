@@ -4,22 +4,12 @@ using Herald.Server.Tests.Infrastructure;
 
 namespace Herald.Server.Tests.Api;
 
-public sealed class PidfNegotiationTests : IAsyncLifetime
+public sealed class PidfNegotiationTests() : ServerWithPeople(
+    [], HeraldTestServer.Person("anna", team: "ops"), HeraldTestServer.Person("bob", team: "ops"))
 {
-    private readonly HeraldTestServer _server = new();
-    private Dictionary<string, string> _tokens = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _server.StartAsync();
-        _tokens = await _server.CreatePeople(HeraldTestServer.Person("anna", team: "ops"), HeraldTestServer.Person("bob", team: "ops"));
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     private async Task<HttpResponseMessage> Get(string path, string? accept)
     {
-        using var c = _server.Client(_tokens["bob"]);
+        using var c = Server.Client(Tokens["bob"]);
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (accept is not null)
         {
@@ -38,7 +28,7 @@ public sealed class PidfNegotiationTests : IAsyncLifetime
     [InlineData("application/pidf+xml;q=0.9, application/json;q=0.2", "application/pidf+xml")]
     public async Task The_accept_header_chooses_json_or_pidf(string? accept, string expected)
     {
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         (await anna.PutAsJsonAsync("/api/v1/me/status", new { availability = "DoNotDisturb", note = "release <day> & more" })).EnsureSuccessStatusCode();
         using var r = await Get("/api/v1/presence/anna", accept);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);

@@ -6,26 +6,15 @@ using Herald.Server.Tests.Infrastructure;
 
 namespace Herald.Server.Tests.Calendars;
 
-public sealed class CalendarEndToEndTests : IAsyncLifetime
+public sealed class CalendarEndToEndTests() : ServerWithPeople(
+    [], HeraldTestServer.Person("anna", team: "ops", timeZone: "Europe/Berlin"), HeraldTestServer.Person("bob", team: "ops"))
 {
     private static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
-
-    private readonly HeraldTestServer _server = new();
-    private Dictionary<string, string> _tokens = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _server.StartAsync();
-        _tokens = await _server.CreatePeople(HeraldTestServer.Person("anna", team: "ops", timeZone: "Europe/Berlin"),
-            HeraldTestServer.Person("bob", team: "ops"));
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     /// <summary>A daily 30-minute meeting in Berlin time starting <paramref name="offset"/> after the fake clock's now.</summary>
     private string DailyMeeting(TimeSpan offset)
     {
-        var start = TimeZoneInfo.ConvertTime(_server.Time.GetUtcNow() + offset, Berlin);
+        var start = TimeZoneInfo.ConvertTime(Server.Time.GetUtcNow() + offset, Berlin);
         return $"""
             BEGIN:VCALENDAR
             VERSION:2.0
@@ -57,11 +46,11 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_watcher_sees_the_meeting_exactly_during_the_occurrence_and_a_preferred_status_beats_it()
     {
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         (await anna.PutAsJsonAsync("/api/v1/me/devices/laptop", new { kind = "Desktop", ttlSeconds = 3600 })).EnsureSuccessStatusCode();
-        await using var bob = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await using var bob = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["bob"]);
         Assert.Equal("Available", Assert.Single(await bob.Watch("anna")).Availability);
-        var now = _server.Time.GetUtcNow();
+        var now = Server.Time.GetUtcNow();
 
         var put = await anna.PutAsync("/api/v1/me/calendar", Calendar(DailyMeeting(TimeSpan.FromMinutes(30))));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -75,18 +64,18 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain("Secret", uploaded.GetRawText(), StringComparison.Ordinal);
 
         // Just before: still available (the transparent event does not count).
-        _server.Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
+        Server.Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
         Assert.Equal("Available", (await Presence(anna)).GetProperty("availability").GetString());
         Assert.True(bob.Latest("anna") is null or { Availability: "Available" });
 
         // On the boundary the grain's expiry timer fires and the watcher is told.
-        _server.Time.Advance(TimeSpan.FromSeconds(1));
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.True(() => bob.Latest("anna") is { Availability: "Busy", Activity: "InAMeeting" }, because: "the meeting started");
         var inside = await Presence(anna);
         Assert.Equal("Calendar", inside.GetProperty("provenance").GetProperty("source").GetString());
         Assert.Equal("In a meeting (calendar)", inside.GetProperty("provenance").GetProperty("reason").GetString());
         Assert.Equal("Secret project sync", inside.GetProperty("calendar").GetProperty("subject").GetString()); // the owner sees it
-        using var bobRest = _server.Client(_tokens["bob"]);
+        using var bobRest = Server.Client(Tokens["bob"]);
         var asBob = await bobRest.GetFromJsonAsync<JsonElement>("/api/v1/presence/anna");
         Assert.Equal("InAMeeting", asBob.GetProperty("calendar").GetProperty("activity").GetString()); // team: free/busy …
         Assert.Equal(JsonValueKind.Null, asBob.GetProperty("calendar").GetProperty("subject").ValueKind); // … without the subject
@@ -101,10 +90,10 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
         await Eventually.True(() => bob.Latest("anna") is { Availability: "Busy", Activity: "InAMeeting" }, because: "back to the calendar");
 
         // Just before the end: still in the meeting; at the end: available again.
-        _server.Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
+        Server.Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
         Assert.True((await anna.PostAsync("/api/v1/me/devices/laptop/heartbeat", null)).IsSuccessStatusCode);
         Assert.Equal("InAMeeting", (await Presence(anna)).GetProperty("activity").GetString());
-        _server.Time.Advance(TimeSpan.FromSeconds(1));
+        Server.Time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.True(() => bob.Latest("anna") is { Availability: "Available", Activity: null }, because: "the meeting ended");
         Assert.Equal("Device", (await Presence(anna)).GetProperty("provenance").GetProperty("source").GetString());
     }
@@ -112,7 +101,7 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_the_calendar_ends_the_meeting_and_bad_uploads_are_refused()
     {
-        using var anna = _server.Client(_tokens["anna"]);
+        using var anna = Server.Client(Tokens["anna"]);
         (await anna.PutAsync("/api/v1/me/calendar", Calendar(DailyMeeting(TimeSpan.FromMinutes(-5))))).EnsureSuccessStatusCode();
         Assert.Equal("InAMeeting", (await Presence(anna)).GetProperty("activity").GetString());
 
@@ -130,7 +119,7 @@ public sealed class CalendarEndToEndTests : IAsyncLifetime
         var huge = await anna.SendAsync(hugeRequest);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
 
-        using var noAuth = _server.Client();
+        using var noAuth = Server.Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await noAuth.PutAsync("/api/v1/me/calendar", Calendar(DailyMeeting(TimeSpan.Zero)))).StatusCode);
     }
 }

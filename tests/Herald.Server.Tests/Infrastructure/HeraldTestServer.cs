@@ -143,22 +143,22 @@ public sealed class HeraldTestServer : IAsyncDisposable
     }
 }
 
-/// <summary>Bounded polling on a condition: the only way tests wait.</summary>
-public static class Eventually
+/// <summary>
+/// The common set-up of a test class: its own <see cref="HeraldTestServer"/> (with <c>extraArgs</c>), started before
+/// each test with the given people created (their tokens in <see cref="Tokens"/>), disposed after it.
+/// </summary>
+public abstract class ServerWithPeople(string[] extraArgs, params object[] people) : IAsyncLifetime
 {
-    public static async Task True(Func<Task<bool>> condition, TimeSpan? timeout = null, string? because = null)
+    protected HeraldTestServer Server { get; } = new(null, null, extraArgs);
+
+    /// <summary>Each created person's bearer token, by id.</summary>
+    protected Dictionary<string, string> Tokens { get; private set; } = null!;
+
+    public virtual async Task InitializeAsync()
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"condition not met in time{(because is null ? "" : ": " + because)}");
-            }
-            await Task.Delay(20);
-        }
+        await Server.StartAsync();
+        Tokens = await Server.CreatePeople(people);
     }
 
-    public static Task True(Func<bool> condition, TimeSpan? timeout = null, string? because = null) =>
-        True(() => Task.FromResult(condition()), timeout, because);
+    public virtual async Task DisposeAsync() => await Server.DisposeAsync();
 }

@@ -7,25 +7,14 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Herald.Server.Tests.Live;
 
 /// <summary>The live hub's <c>SetStatus</c>: the same change, checks and limits as <c>PUT /api/v1/me/status</c>.</summary>
-public sealed class HubStatusTests : IAsyncLifetime
+public sealed class HubStatusTests() : ServerWithPeople([], HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"))
 {
-    private readonly HeraldTestServer _server = new();
-    private Dictionary<string, string> _tokens = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _server.StartAsync();
-        _tokens = await _server.CreatePeople(HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"));
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     [Fact]
     public async Task SetStatus_over_the_hub_changes_the_callers_status_and_watchers_receive_it()
     {
-        await using var bob = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await using var bob = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["bob"]);
         var initial = (await bob.Watch("anna")).Single();
-        await using var anna = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await using var anna = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["anna"]);
 
         var own = await anna.Connection.InvokeAsync<JsonElement>("SetStatus", new { availability = "DoNotDisturb", note = "writing" });
 
@@ -35,7 +24,7 @@ public sealed class HubStatusTests : IAsyncLifetime
         await Eventually.True(() => bob.Latest("anna")?.Availability == "DoNotDisturb", because: "the watcher gets the change");
         Assert.True(bob.Latest("anna")!.Sequence > initial.Sequence);
         Assert.Equal("writing", bob.Latest("anna")!.Note);
-        using var rest = _server.Client(_tokens["anna"]);
+        using var rest = Server.Client(Tokens["anna"]);
         var stored = await rest.GetFromJsonAsync<JsonElement>("/api/v1/me/presence");
         Assert.Equal("DoNotDisturb", stored.GetProperty("availability").GetString());
     }
@@ -43,16 +32,16 @@ public sealed class HubStatusTests : IAsyncLifetime
     [Fact]
     public async Task WatchContacts_over_the_hub_watches_the_callers_contacts()
     {
-        using (var rest = _server.Client(_tokens["bob"]))
+        using (var rest = Server.Client(Tokens["bob"]))
         {
             (await rest.PutAsync("/api/v1/me/contacts/anna", null)).EnsureSuccessStatusCode();
         }
-        await using var bob = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await using var bob = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["bob"]);
 
         var views = await bob.Connection.InvokeAsync<List<ViewDto>>("WatchContacts");
 
         Assert.Equal("anna", Assert.Single(views).UserId);
-        using (var anna = _server.Client(_tokens["anna"]))
+        using (var anna = Server.Client(Tokens["anna"]))
         {
             (await anna.PutAsJsonAsync("/api/v1/me/status", new { note = "hello" })).EnsureSuccessStatusCode();
         }
@@ -65,13 +54,13 @@ public sealed class HubStatusTests : IAsyncLifetime
     [InlineData("{\"note\":\"x\",\"until\":\"2000-01-01T00:00:00Z\"}", "until: must be in the future")]
     public async Task SetStatus_refuses_what_the_REST_call_refuses_with_the_same_message(string body, string expected)
     {
-        await using var anna = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await using var anna = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["anna"]);
         var request = JsonSerializer.Deserialize<JsonElement>(body);
 
         var error = await Assert.ThrowsAsync<HubException>(() => anna.Connection.InvokeAsync<JsonElement>("SetStatus", request));
 
         Assert.Contains("Invalid request: " + expected, error.Message, StringComparison.Ordinal);
-        using var rest = _server.Client(_tokens["anna"]);
+        using var rest = Server.Client(Tokens["anna"]);
         var put = await rest.PutAsync("/api/v1/me/status", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, put.StatusCode);
         Assert.Contains(expected, await put.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -80,7 +69,7 @@ public sealed class HubStatusTests : IAsyncLifetime
     [Fact]
     public async Task SetStatus_refuses_a_missing_body_and_a_note_over_the_limit()
     {
-        await using var anna = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await using var anna = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["anna"]);
 
         var missing = await Assert.ThrowsAsync<HubException>(() => anna.Connection.InvokeAsync<JsonElement>("SetStatus", (object?)null));
         var tooLong = await Assert.ThrowsAsync<HubException>(() => anna.Connection.InvokeAsync<JsonElement>("SetStatus", new { note = new string('n', 281) }));
@@ -92,7 +81,7 @@ public sealed class HubStatusTests : IAsyncLifetime
     [Fact]
     public async Task The_hub_refuses_a_connection_without_a_person_token()
     {
-        var connection = new HubConnectionBuilder().WithUrl(new Uri(_server.BaseAddress, "/hubs/presence")).Build();
+        var connection = new HubConnectionBuilder().WithUrl(new Uri(Server.BaseAddress, "/hubs/presence")).Build();
         await using (connection)
         {
             await Assert.ThrowsAnyAsync<Exception>(() => connection.StartAsync());
@@ -101,24 +90,15 @@ public sealed class HubStatusTests : IAsyncLifetime
 }
 
 /// <summary>The hub's <c>SetStatus</c> under a small per-principal bucket (its own server: REST calls have a bucket too).</summary>
-public sealed class HubStatusRateLimitTests : IAsyncLifetime
-{
+public sealed class HubStatusRateLimitTests() : ServerWithPeople(
     // 2 at once, 1 more per second (the REST bucket has the same size, so the test logs in with room to spare).
-    private readonly HeraldTestServer _server = new(extraArgs: ["--Herald:RateLimits:PerPrincipalPerSecond=1", "--Herald:RateLimits:PerPrincipalBurst=2"]);
-    private Dictionary<string, string> _tokens = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _server.StartAsync();
-        _tokens = await _server.CreatePeople(HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"));
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
+    ["--Herald:RateLimits:PerPrincipalPerSecond=1", "--Herald:RateLimits:PerPrincipalBurst=2"],
+    HeraldTestServer.Person("anna"), HeraldTestServer.Person("bob"))
+{
     [Fact]
     public async Task SetStatus_is_rate_limited_per_principal()
     {
-        await using var anna = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["anna"]);
+        await using var anna = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["anna"]);
         var refused = new List<HubException>();
         for (var i = 0; i < 8; i++)
         {
@@ -136,7 +116,7 @@ public sealed class HubStatusRateLimitTests : IAsyncLifetime
         Assert.NotEmpty(refused);
         Assert.All(refused, e => Assert.Matches(@"Rate limit exceeded; retry after \d+ s\.", e.Message));
         // Another principal has its own bucket.
-        await using var bob = await SignalRWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await using var bob = await SignalRWatcher.Connect(Server.BaseAddress, Tokens["bob"]);
         var ok = await bob.Connection.InvokeAsync<JsonElement>("SetStatus", new { note = "mine" });
         Assert.Equal("bob", ok.GetProperty("userId").GetString());
     }

@@ -28,7 +28,14 @@ public sealed class DemoProcess : IAsyncDisposable
     {
         await _server.StartAsync();
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        await DemoSite.WaitForDemo(client);
+        try
+        {
+            await DemoSite.WaitForDemo(client);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n{_server.Report()}", ex);
+        }
     }
 
     /// <summary>SIGKILL: the server goes away without a goodbye, as in a crash or a pulled cable.</summary>

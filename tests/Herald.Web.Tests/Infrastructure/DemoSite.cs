@@ -29,18 +29,28 @@ public sealed class DemoSite : IAsyncLifetime
     /// <summary>The demo seeder runs after start: wait until the last demo person can log in.</summary>
     public static async Task WaitForDemo(HttpClient client)
     {
-        await Eventually.True(async () =>
+        var last = "no answer yet";
+        try
         {
-            try
+            await Eventually.True(async () =>
             {
-                var r = await client.PostAsJsonAsync("/api/v1/auth/token", new { username = "quinn", password = "demo-quinn" });
-                return r.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the demo organization is seeded");
+                try
+                {
+                    using var r = await client.PostAsJsonAsync("/api/v1/auth/token", new { username = "quinn", password = "demo-quinn" });
+                    last = r.IsSuccessStatusCode ? "" : await ServerProcess.Describe(r);
+                    return r.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException ex)
+                {
+                    last = ex.Message;
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(60), "the demo organization is seeded");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; last answer: {last}", ex);
+        }
     }
 
     public static async Task<HttpClient> ClientFor(Uri baseAddress, string user, string password)
@@ -101,21 +111,4 @@ public static class Pages
 
     /// <summary>A person's row on the board (the first one: contacts come before teams).</summary>
     public static ILocator Row(IPage page, string userId) => page.Locator($"li.person[data-user='{userId}']").First;
-}
-
-/// <summary>Bounded polling on a condition.</summary>
-public static class Poll
-{
-    public static async Task Until(Func<Task<bool>> condition, TimeSpan timeout, string because)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not in time ({timeout.TotalMilliseconds} ms): {because}");
-            }
-            await Task.Delay(20);
-        }
-    }
 }
