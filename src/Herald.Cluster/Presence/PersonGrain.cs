@@ -43,6 +43,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private readonly Dictionary<string, DeviceSession> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ActivityLease> _leases = new(StringComparer.Ordinal);
     private readonly Dictionary<SiloAddress, SiloWatch> _silos = [];
+    private string? _id;
     private readonly Dictionary<DisclosureKey, PresenceView> _views = [];
 
     private PersonProfile _profile = null!;
@@ -78,7 +79,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         _logger = logger;
     }
 
-    private string Id => this.GetPrimaryKeyString();
+    /// <summary>The person's id (the grain key; read once: the key lookup allocates a new string each time).</summary>
+    private string Id => _id ??= this.GetPrimaryKeyString();
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -364,8 +366,9 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         await EnsureTiers(watcherIds);
         var now = _time.GetUtcNow();
         var newlyApproved = false;
-        foreach (var watcherId in watcherIds)
+        for (var i = 0; i < watcherIds.Count; i++)
         {
+            var watcherId = watcherIds[i];
             if (watcherId != Id && !_state.State.Watchers.ContainsKey(watcherId)
                 && PolicyEngine.HandlingFor(TierOf(watcherId), _org, Privacy) == SubscriptionHandling.Allow
                 && TierOf(watcherId) != RelationshipTier.Blocked)
@@ -402,8 +405,9 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             watch.MakeRoom(watcherIds.Count, _state.State.Watchers.Count + 1);
         }
         var grants = new List<WatchGrant>(watcherIds.Count);
-        foreach (var watcherId in watcherIds)
+        for (var i = 0; i < watcherIds.Count; i++)
         {
+            var watcherId = watcherIds[i];
             var decision = watcherId == Id ? SelfDecision() : Decide(watcherId, now);
             var known = (previous ?? watch.Watchers).TryGetValue(watcherId, out var old) && old == decision.Key;
             watch.Watchers[watcherId] = decision.Key;
@@ -839,11 +843,12 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         : _tiers.TryGetValue(watcherId, out var cached) ? cached : RelationshipTier.External;
 
     /// <summary>Loads the directory tier of watchers not seen yet (one directory query for all of them).</summary>
-    private async Task EnsureTiers(IReadOnlyCollection<string> watcherIds)
+    private async Task EnsureTiers(IReadOnlyList<string> watcherIds)
     {
         List<string>? missing = null;
-        foreach (var w in watcherIds)
+        for (var i = 0; i < watcherIds.Count; i++)
         {
+            var w = watcherIds[i];
             if (w != Id && !_tiers.ContainsKey(w) && (missing is null || !missing.Contains(w)))
             {
                 (missing ??= []).Add(w);
