@@ -106,6 +106,18 @@ public sealed partial class LiveCredentials : IDisposable
     /// <summary>Registered connections.</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Entries in the expiry heap, including those of closed connections not yet dropped (diagnostics).</summary>
+    public int HeapSize
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _expiries.Count;
+            }
+        }
+    }
+
     /// <summary>A password stamp: changes whenever the password is set again (a new salt each time); 0 without a password.</summary>
     public static long StampOf(PasswordCredential? password) =>
         password is null ? 0 : password.Salt.Length >= 8 ? BitConverter.ToInt64(password.Salt, 0) | 1 : password.Salt.Length + 1L;
