@@ -129,6 +129,48 @@ public sealed class CredentialEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_sdk_reconnects_with_a_fresh_token_after_expiry_and_gives_up_after_a_revocation()
+    {
+        var logins = 0;
+        await using var refreshing = new Herald.Client.PresenceWatcher([_server.BaseAddress], async _ =>
+        {
+            Interlocked.Increment(ref logins);
+            return await _server.Login("bob", "pw-bob-123");
+        });
+        await using var fixedToken = new Herald.Client.PresenceWatcher(_server.BaseAddress, _tokens["cleo"]);
+        var ended = new System.Collections.Concurrent.ConcurrentQueue<(string Who, Herald.Client.CredentialEndedInfo Info)>();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<Herald.Client.PresenceView>();
+        var reconnects = 0;
+        refreshing.CredentialEnded += (_, e) => ended.Enqueue(("bob", e));
+        fixedToken.CredentialEnded += (_, e) => ended.Enqueue(("cleo", e));
+        refreshing.Reconnected += (_, _) => Interlocked.Increment(ref reconnects);
+        refreshing.PresenceChanged += (_, v) => seen.Enqueue(v);
+        await refreshing.StartAsync();
+        await fixedToken.StartAsync();
+        var loginsAtStart = Volatile.Read(ref logins); // the provider is asked at every connect (negotiate and transport)
+        var before = (await refreshing.WatchAsync(["dora"])).Single().Sequence;
+        await fixedToken.WatchAsync(["dora"]);
+
+        _server.Time.Advance(TimeSpan.FromHours(12) + TimeSpan.FromSeconds(1)); // both tokens expire
+        await Eventually.True(() => ended.Count == 2 && Volatile.Read(ref reconnects) == 1, because: "both ended; the refreshing one reconnected");
+        Assert.All(ended, e => Assert.Equal((4401, "token expired"), (e.Info.Code, e.Info.Reason)));
+        Assert.True(Volatile.Read(ref logins) > loginsAtStart, "the reconnect asked the provider for a fresh token");
+        var loginsAfterReconnect = Volatile.Read(ref logins);
+        Assert.Equal(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, refreshing.State);
+        Assert.Equal(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Disconnected, fixedToken.State); // no retries with an expired token
+
+        await SetStatus("dora", "Busy", "after the reconnect");
+        await Eventually.True(() => seen.Any(v => v.UserId == "dora" && v.Sequence > before), because: "the resumed watch receives presence");
+
+        using var admin = _server.Client(await _server.Login("admin", HeraldTestServer.AdminPassword));
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/v1/admin/people/bob")).StatusCode);
+        await Eventually.True(() => ended.Count == 3, because: "the deletion ended bob's connection");
+        Assert.Equal((4403, "account deleted"), (ended.Last().Info.Code, ended.Last().Info.Reason));
+        await Eventually.True(() => refreshing.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Disconnected, because: "closed");
+        Assert.Equal(loginsAfterReconnect, Volatile.Read(ref logins)); // no reconnect after a revocation
+    }
+
+    [Fact]
     public async Task Deleting_an_account_closes_that_persons_connections_on_every_channel_and_nobody_elses()
     {
         await using var bob = await Channels.Open(_server, _tokens["bob"], "anna");
