@@ -45,8 +45,9 @@ public sealed class HeraldAuthHandler(
             {
                 return AuthenticateResult.Fail("account no longer exists");
             }
-            // The expiry travels with the ticket (not as a claim): live connections end at it (LiveCredentials).
-            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles), c.Expires);
+            // On the live endpoints the expiry travels with the ticket (not as a claim): the connection ends at it
+            // (LiveCredentials). Other requests end long before; they skip the cost.
+            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles), IsLivePath(Request.Path) ? c.Expires : null);
         }
         if (header.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase))
         {
