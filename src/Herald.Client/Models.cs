@@ -143,3 +143,15 @@ public static class HeraldJson
         return o;
     }
 }
+
+/// <summary>Why the server ended a live connection: its credential ended (docs/api.md, "When a credential ends").</summary>
+/// <param name="Code">4401 (token expired: reconnect with a fresh token) or 4403 (revoked: the credential is gone).</param>
+/// <param name="Reason"><c>token expired</c>, <c>account deleted</c>, <c>api key revoked</c>, ….</param>
+public sealed record CredentialEndedInfo(int Code, string Reason)
+{
+    /// <summary>The token expired.</summary>
+    public const int TokenExpired = 4401;
+
+    /// <summary>The credential was revoked.</summary>
+    public const int Revoked = 4403;
+}

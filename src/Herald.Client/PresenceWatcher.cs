@@ -9,7 +9,10 @@ namespace Herald.Client;
 /// or a draining node sent <c>reconnect</c>), the watcher connects to the next base URL — the same one when there is
 /// only one, e.g. a load balancer — and resumes with <c>WatchFrom</c> and the last sequence seen per person, so it
 /// receives exactly what changed meanwhile. Attempts are bounded (<see cref="MaxReconnectAttempts"/>, backoff up to
-/// <see cref="MaxReconnectDelay"/>); after the last one <see cref="State"/> stays Disconnected.
+/// <see cref="MaxReconnectDelay"/>); after the last one <see cref="State"/> stays Disconnected. When the server ends
+/// the connection because its credential ended (message <c>closed</c>: 4401 token expired, 4403 revoked) the watcher
+/// raises <see cref="CredentialEnded"/>; after 4401 it reconnects only when it was given a token provider (which must
+/// then return a fresh token), otherwise it stays Disconnected instead of retrying with a credential the server refuses.
 /// </summary>
 public sealed class PresenceWatcher : IAsyncDisposable
 {
@@ -20,7 +23,9 @@ public sealed class PresenceWatcher : IAsyncDisposable
     public static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
 
     private readonly Uri[] _bases;
-    private readonly string _token;
+    private readonly Func<CancellationToken, Task<string>> _tokens;
+    private readonly bool _refreshable;
+    private CredentialEndedInfo? _lastEnd;
     private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _reconnecting = new(1, 1);
@@ -47,9 +52,32 @@ public sealed class PresenceWatcher : IAsyncDisposable
             throw new ArgumentException("Give at least one base address.", nameof(baseAddresses));
         }
         _bases = [.. baseAddresses];
-        _token = token;
+        _tokens = _ => Task.FromResult(token);
         _connection = Build(_bases[0]);
     }
+
+    /// <summary>
+    /// Creates a watcher that asks <paramref name="tokenProvider"/> for the bearer token at every (re)connect, so that
+    /// after the token expired (close 4401) it reconnects with a fresh one and resumes.
+    /// </summary>
+    /// <param name="baseAddresses">Node base URLs (at least one).</param>
+    /// <param name="tokenProvider">Returns a valid bearer token (e.g. logs in again when the last one is about to expire).</param>
+    public PresenceWatcher(IReadOnlyList<Uri> baseAddresses, Func<CancellationToken, Task<string>> tokenProvider)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddresses);
+        ArgumentNullException.ThrowIfNull(tokenProvider);
+        if (baseAddresses.Count == 0)
+        {
+            throw new ArgumentException("Give at least one base address.", nameof(baseAddresses));
+        }
+        _bases = [.. baseAddresses];
+        _tokens = tokenProvider;
+        _refreshable = true;
+        _connection = Build(_bases[0]);
+    }
+
+    /// <summary>Raised when the server ended the connection because its credential ended (expired token, revoked, account deleted).</summary>
+    public event EventHandler<CredentialEndedInfo>? CredentialEnded;
 
     /// <summary>Raised for each view with a higher sequence than the last seen for that person.</summary>
     public event EventHandler<PresenceView>? PresenceChanged;
@@ -105,7 +133,7 @@ public sealed class PresenceWatcher : IAsyncDisposable
     private HubConnection Build(Uri baseAddress)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, "hubs/presence"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(_token))
+            .WithUrl(new Uri(baseAddress, "hubs/presence"), o => o.AccessTokenProvider = async () => await _tokens(_disposed.Token))
             .AddJsonProtocol(o =>
             {
                 o.PayloadSerializerOptions.PropertyNamingPolicy = HeraldJson.Options.PropertyNamingPolicy;
@@ -119,8 +147,18 @@ public sealed class PresenceWatcher : IAsyncDisposable
         connection.On<PresenceView[]>("presence", Apply);
         // A draining node asks its clients to go elsewhere before it stops.
         connection.On<object>("reconnect", message => { _ = Task.Run(() => connection.StopAsync()); }); // never await Stop inside a handler
+        // The credential ended: the server says why just before it closes the connection.
+        connection.On<CredentialEndedInfo>("closed", info => Volatile.Write(ref _lastEnd, info));
         connection.Closed += error =>
         {
+            if (Interlocked.Exchange(ref _lastEnd, null) is { } ended && ReferenceEquals(connection, _connection))
+            {
+                CredentialEnded?.Invoke(this, ended);
+                if (ended.Code != CredentialEndedInfo.TokenExpired || !_refreshable)
+                {
+                    return Task.CompletedTask; // reconnecting with the same credential would be refused
+                }
+            }
             _ = ReconnectAsync(connection);
             return Task.CompletedTask;
         };

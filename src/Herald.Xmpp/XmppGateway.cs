@@ -34,8 +34,9 @@ public sealed partial class XmppGateway : BackgroundService
 
     /// <summary>Creates the gateway.</summary>
     public XmppGateway(IOptions<XmppOptions> options, XmppDataDirectory data, IGrainFactory grains, SiloPresenceHub hub,
-        IAccountStore accounts, IDirectoryStore directory, ILogger<XmppGateway> logger, TimeProvider? time = null)
+        IAccountStore accounts, IDirectoryStore directory, ILogger<XmppGateway> logger, TimeProvider? time = null, LiveCredentials? credentials = null)
     {
+        Credentials = credentials;
         Options = options.Value;
         Data = data;
         Grains = grains;
@@ -60,6 +61,9 @@ public sealed partial class XmppGateway : BackgroundService
     internal IGrainFactory Grains { get; }
     internal SiloPresenceHub Hub { get; }
     internal IAccountStore Accounts { get; }
+
+    /// <summary>Where authenticated sessions register, so that deleting the account or changing its password ends them.</summary>
+    internal LiveCredentials? Credentials { get; }
     internal IDirectoryStore Directory { get; }
     internal ILogger Logger { get; }
     internal TimeProvider Time { get; }
@@ -319,7 +323,8 @@ public static class XmppServiceCollectionExtensions
         services.AddSingleton(new XmppDataDirectory(dataDirectory));
         services.AddSingleton(sp => new XmppGateway(sp.GetRequiredService<IOptions<XmppOptions>>(), sp.GetRequiredService<XmppDataDirectory>(),
             sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<SiloPresenceHub>(), sp.GetRequiredService<IAccountStore>(),
-            sp.GetRequiredService<IDirectoryStore>(), sp.GetRequiredService<ILogger<XmppGateway>>(), sp.GetService<TimeProvider>()));
+            sp.GetRequiredService<IDirectoryStore>(), sp.GetRequiredService<ILogger<XmppGateway>>(), sp.GetService<TimeProvider>(),
+            sp.GetService<LiveCredentials>()));
         services.AddHostedService(sp => sp.GetRequiredService<XmppGateway>());
         return services;
     }

@@ -22,7 +22,7 @@ namespace Herald.Xmpp;
 /// One read loop and one write loop per connection; everything the write loop sends goes out in batches.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stream is disposed at the end of RunAsync; the semaphores never allocate wait handles.")]
-internal sealed partial class XmppSession : IPresenceSink
+internal sealed partial class XmppSession : LiveCredential, IPresenceSink
 {
     private static readonly XNamespace TlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
     private static readonly XNamespace SaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -221,6 +221,7 @@ internal sealed partial class XmppSession : IPresenceSink
         {
             ArrayPool<byte>.Shared.Return(buffer);
             _ending = true;
+            _gw.Credentials?.Unregister(this);
             await _closed.CancelAsync();
             Signal();
             if (writer is not null)
@@ -586,6 +587,9 @@ internal sealed partial class XmppSession : IPresenceSink
             UserId = account.UserId;
             _authenticated = true;
             _parser = new StreamParser(_gw.Limits);
+            _account = null; // not needed any more (keeps the session small)
+            // The session ends when the account is deleted or its password changed (LiveCredentials).
+            _gw.Credentials?.RegisterPerson(this, account.UserId, expires: null, LiveCredentials.StampOf(account.Password));
         }
         finally
         {
@@ -658,6 +662,25 @@ internal sealed partial class XmppSession : IPresenceSink
         Signal();
     }
 
+    /// <inheritdoc />
+    protected override void OnCredentialEnded(CredentialEnd reason) => _ = CredentialGone(reason);
+
+    /// <summary>
+    /// The account was deleted or its password changed: <c>&lt;not-authorized/&gt;</c> with the reason as text, then the
+    /// stream closes (RFC 6120 4.9.3.12). Nothing is written to the client after it (see <see cref="WriteLoop"/>).
+    /// </summary>
+    private async Task CredentialGone(CredentialEnd reason)
+    {
+        await SendStreamError(StreamErrors.NotAuthorized, reason switch
+        {
+            CredentialEnd.AccountDeleted => "account deleted",
+            CredentialEnd.PasswordChanged => "password changed",
+            CredentialEnd.KeyRevoked => "credential revoked",
+            _ => "credential expired",
+        });
+        await _closed.CancelAsync();
+    }
+
     private async Task Replaced()
     {
         await SendStreamError(StreamErrors.Conflict, "another session bound this resource");
@@ -691,6 +714,10 @@ internal sealed partial class XmppSession : IPresenceSink
     public void Deliver(PresenceView view)
     {
         ArgumentNullException.ThrowIfNull(view);
+        if (!CredentialValid)
+        {
+            return; // nothing is delivered once the credential was found invalid
+        }
         _current.AddOrUpdate(view.UserId, static (_, v) => v, static (_, old, v) => old.Sequence >= v.Sequence ? old : v, view);
         if (_views.Offer(view))
         {
@@ -756,6 +783,10 @@ internal sealed partial class XmppSession : IPresenceSink
             while (!ct.IsCancellationRequested)
             {
                 await _signal.WaitAsync(ct);
+                if (!CredentialValid)
+                {
+                    break; // the credential ended: the stream error is the last thing the client gets
+                }
                 batch.Clear();
                 lock (_queue)
                 {
@@ -790,7 +821,7 @@ internal sealed partial class XmppSession : IPresenceSink
                         AppendPep(output, view);
                     }
                 }
-                if (output.Length > 0)
+                if (output.Length > 0 && CredentialValid)
                 {
                     await SendBytes(output.WrittenMemory);
                 }

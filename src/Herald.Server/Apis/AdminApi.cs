@@ -95,7 +95,7 @@ public static class AdminApi
 
     private static async Task<IResult> DeletePerson(string userId, IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains,
         IMemoryCache cache, PhoneNumbers phones, IApiKeyStore keys, Herald.Server.Webhooks.IWebhookStore webhooks,
-        Herald.Server.Webhooks.WebhookService webhookService, CancellationToken ct)
+        Herald.Server.Webhooks.WebhookService webhookService, LiveCredentials live, CancellationToken ct)
     {
         if (!Validation.IsId(userId))
         {
@@ -108,6 +108,7 @@ public static class AdminApi
         var deleted = await directory.DeletePerson(userId, ct);
         var accountDeleted = await accounts.DeleteAccount(userId, ct);
         HeraldAuthHandler.Evict(cache, userId);
+        live.EndUser(userId, CredentialEnd.AccountDeleted); // their live connections on this node end now (other nodes: invalidation, sweep)
         phones.Invalidate();
         if (!deleted && !accountDeleted)
         {
@@ -118,6 +119,7 @@ public static class AdminApi
         {
             await keys.Delete(key.Id, ct);
             HeraldAuthHandler.Evict(cache, keyId: key.Id);
+            live.EndKey(key.Id);
         }
         foreach (var hook in await webhooks.List(userId, ct))
         {

@@ -89,7 +89,7 @@ public static class ApiKeysApi
         return key is null || !MayManage(user, key) ? Problems.NotFound($"No API key '{id}'.") : Results.Ok(Info(key));
     }
 
-    private static async Task<IResult> Delete(string id, ClaimsPrincipal user, IApiKeyStore keys, IMemoryCache cache, CancellationToken ct)
+    private static async Task<IResult> Delete(string id, ClaimsPrincipal user, IApiKeyStore keys, IMemoryCache cache, LiveCredentials live, CancellationToken ct)
     {
         var key = await keys.Get(id, ct);
         if (key is null || !MayManage(user, key))
@@ -98,6 +98,7 @@ public static class ApiKeysApi
         }
         await keys.Delete(id, ct);
         HeraldAuthHandler.Evict(cache, keyId: id);
+        live.EndKey(id); // connections opened with the key end now on this node (other nodes: invalidation, sweep)
         return Results.NoContent();
     }
 

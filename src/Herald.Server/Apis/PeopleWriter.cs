@@ -14,7 +14,7 @@ namespace Herald.Server.Apis;
 /// with every error named by row and field, and nothing is written.
 /// </summary>
 public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accounts, IGrainFactory grains, IMemoryCache cache,
-    IOptions<HeraldOptions> options, PhoneNumbers phones)
+    IOptions<HeraldOptions> options, PhoneNumbers phones, LiveCredentials live)
 {
     /// <summary>Validates and writes; <paramref name="single"/> returns the person instead of counts.</summary>
     public async Task<IResult> Write(IReadOnlyList<PersonInput?> inputs, CancellationToken ct, bool single = false)
@@ -55,6 +55,11 @@ public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accoun
             var updated = new Account(profile.Id, [.. newRoles], credential);
             await accounts.UpsertAccount(password is null ? updated with { ScramSha1 = account?.ScramSha1 } : updated.WithScram(password), ct);
             HeraldAuthHandler.Evict(cache, profile.Id);
+            if (password is not null)
+            {
+                // Sessions that authenticated with the old password (XMPP) end; bearer tokens are not tied to it.
+                await live.RecheckUser(profile.Id, ct);
+            }
         }
         // People who already existed may have live grains holding the old profile.
         await Parallel.ForEachAsync(people.Where(p => existing.Contains(p.Profile.Id)), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },

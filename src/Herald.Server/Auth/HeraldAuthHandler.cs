@@ -45,7 +45,9 @@ public sealed class HeraldAuthHandler(
             {
                 return AuthenticateResult.Fail("account no longer exists");
             }
-            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles));
+            // On the live endpoints the expiry travels with the ticket (not as a claim): the connection ends at it
+            // (LiveCredentials). Other requests end long before; they skip the cost.
+            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles), IsLivePath(Request.Path) ? c.Expires : null);
         }
         if (header.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase))
         {
@@ -116,8 +118,18 @@ public sealed class HeraldAuthHandler(
             return accounts.GetAccount(userId, Context.RequestAborted);
         });
 
-    private AuthenticateResult Success(System.Security.Claims.ClaimsPrincipal principal) =>
-        AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    private AuthenticateResult Success(System.Security.Claims.ClaimsPrincipal principal, DateTimeOffset? expires = null) =>
+        AuthenticateResult.Success(new AuthenticationTicket(principal, new AuthenticationProperties { ExpiresUtc = expires }, SchemeName));
+
+    /// <summary>
+    /// When the credential of <paramref name="http"/>'s caller expires: the bearer token's expiry; null for API keys
+    /// (they do not expire; revoking one ends its connections) or when unknown.
+    /// </summary>
+    public static DateTimeOffset? ExpiryOf(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Features.Get<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>()?.AuthenticateResult?.Properties?.ExpiresUtc;
+    }
 
     private static bool IsLivePath(PathString path) =>
         path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)

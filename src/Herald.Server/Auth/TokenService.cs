@@ -20,8 +20,8 @@ public sealed class TokenService(IDataProtectionProvider provider, IOptions<Hera
     public string Issue(string userId, IEnumerable<string> roles) =>
         _protector.Protect($"{userId}\n{string.Join(',', roles)}", time.GetUtcNow() + Lifetime);
 
-    /// <summary>The user id and roles in <paramref name="token"/>, or null when invalid or expired.</summary>
-    public (string UserId, string[] Roles)? Validate(string token)
+    /// <summary>The user id, roles and expiry of <paramref name="token"/>, or null when invalid or expired.</summary>
+    public (string UserId, string[] Roles, DateTimeOffset Expires)? Validate(string token)
     {
         try
         {
@@ -31,7 +31,7 @@ public sealed class TokenService(IDataProtectionProvider provider, IOptions<Hera
                 return null;
             }
             var parts = payload.Split('\n');
-            return parts.Length == 2 ? (parts[0], parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries)) : null;
+            return parts.Length == 2 ? (parts[0], parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries), expiration) : null;
         }
         catch (System.Security.Cryptography.CryptographicException)
         {

@@ -114,10 +114,14 @@ public static class HeraldClusterSetup
 /// (<c>policy:{version}</c>): the node reloads <see cref="OrgPolicyCache"/> and asks the grains of everyone watched
 /// here to re-decide, once at once and once after <see cref="PolicySettle"/> (by then every node has reloaded, so a
 /// grain living on a node that had not yet reloaded decides again). Pub/sub is at-most-once, so the policy version
-/// is also polled every <see cref="PolicyPoll"/>.
+/// is also polled every <see cref="PolicyPoll"/>. An <c>account:</c> or <c>key:</c> message also re-checks the live
+/// connections this node holds for that person or key (<see cref="Herald.Cluster.Directory.LiveCredentials"/>): a key
+/// revoked or an account deleted on another node ends them at once (and at the latest at the next sweep, should the
+/// message be lost).
 /// </summary>
 public sealed partial class ClusterInvalidation(HeraldRedis redis, IMemoryCache cache, PhoneNumbers phones, OrgPolicyCache policies,
-    IOrgPolicyStore policyStore, SiloPresenceHub hub, IGrainFactory grains, ILogger<ClusterInvalidation> logger) : BackgroundService
+    IOrgPolicyStore policyStore, SiloPresenceHub hub, IGrainFactory grains, Herald.Cluster.Directory.LiveCredentials live,
+    ILogger<ClusterInvalidation> logger) : BackgroundService
 {
     /// <summary>Delay of the second re-decision round after a policy change.</summary>
     public static readonly TimeSpan PolicySettle = TimeSpan.FromSeconds(2);
@@ -168,11 +172,15 @@ public sealed partial class ClusterInvalidation(HeraldRedis redis, IMemoryCache 
                 {
                     if (text.StartsWith("account:", StringComparison.Ordinal))
                     {
-                        HeraldAuthHandler.Evict(cache, userId: text["account:".Length..]);
+                        var userId = text["account:".Length..];
+                        HeraldAuthHandler.Evict(cache, userId: userId);
+                        _ = live.RecheckUser(userId, ct);
                     }
                     else if (text.StartsWith("key:", StringComparison.Ordinal))
                     {
-                        HeraldAuthHandler.Evict(cache, keyId: text["key:".Length..]);
+                        var keyId = text["key:".Length..];
+                        HeraldAuthHandler.Evict(cache, keyId: keyId);
+                        _ = live.RecheckKey(keyId, ct);
                     }
                     else if (text == "directory")
                     {

@@ -49,6 +49,15 @@ public sealed class AuthOptions
     /// <summary>PBKDF2-SHA256 iterations for new password hashes.</summary>
     [Range(4096, 10_000_000)]
     public int PasswordIterations { get; set; } = 100_000;
+
+    /// <summary>
+    /// How often every open live connection's credential is re-read from the stores (account of each connected person,
+    /// each connected API key): the longest a connection outlives a revocation made on another node when the cluster's
+    /// invalidation message was lost. <c>00:00:00</c> disables the sweep (revocations through this node, and invalidation
+    /// messages, still end connections at once; token expiry is never late). See docs/operations.md.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "1.00:00:00")]
+    public TimeSpan LiveRecheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Documented request limits.</summary>

@@ -57,6 +57,10 @@ public static class HeraldServer
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new StrictEnumConverter()))
             // binary hub protocol alongside JSON: clients choose at handshake; each view instance is encoded once (SharedViewBytes)
             .AddMessagePackProtocol(o => o.SerializerOptions = SharedViewBytes.Options(o.SerializerOptions));
+        builder.Services.AddSingleton(sp => new Herald.Cluster.Directory.LiveCredentials(
+            sp.GetRequiredService<Herald.Cluster.Directory.IAccountStore>(), sp.GetRequiredService<Herald.Cluster.Directory.IApiKeyStore>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Herald.Cluster.Directory.LiveCredentials>>(),
+            options.Auth.LiveRecheckInterval));
         builder.Services.AddSingleton<LiveConnections>();
         builder.Services.AddSingleton<LiveOperations>();
         builder.Services.AddSingleton<PresenceReader>();

@@ -57,17 +57,24 @@ public static class EventsApi
         }
         var known = ParseCursor(since ?? http.Request.Headers["Last-Event-ID"].ToString());
         var connection = new LiveConnection(http.TraceIdentifier, me);
-        return TypedResults.ServerSentEvents(Events(connection, ids, known, live, json.Value.SerializerOptions, drain.Draining, http.RequestAborted));
+        return TypedResults.ServerSentEvents(Events(connection, user, HeraldAuthHandler.ExpiryOf(http), ids, known, live, json.Value.SerializerOptions,
+            drain.Draining, http.RequestAborted));
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Events(LiveConnection connection, List<string> ids, Dictionary<string, long> known,
-        LiveConnections live, JsonSerializerOptions json, CancellationToken draining, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<SseItem<string>> Events(LiveConnection connection, ClaimsPrincipal user, DateTimeOffset? expires,
+        List<string> ids, Dictionary<string, long> known, LiveConnections live, JsonSerializerOptions json, CancellationToken draining,
+        [EnumeratorCancellation] CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, draining);
         try
         {
-            await live.Open(connection);
+            await live.Open(connection, user, expires);
             var snapshot = await live.Watch(connection, ids);
+            if (connection.CredentialEnded is { } gone)
+            {
+                yield return Closed(gone, json);
+                yield break;
+            }
             foreach (var view in snapshot.Where(v => v.Sequence > known.GetValueOrDefault(v.UserId)))
             {
                 yield return Item(view, json);
@@ -82,6 +89,13 @@ public static class EventsApi
                 catch (OperationCanceledException)
                 {
                     signalled = false;
+                }
+                if (connection.CredentialEnded is { } why)
+                {
+                    // The credential ended: a final event says why, and the stream ends (no retry hint: reconnecting with
+                    // the same credential fails; the client needs a fresh token).
+                    yield return Closed(why, json);
+                    yield break;
                 }
                 if (draining.IsCancellationRequested && !ct.IsCancellationRequested)
                 {
@@ -113,6 +127,9 @@ public static class EventsApi
             live.Close(connection);
         }
     }
+
+    private static SseItem<string> Closed(Herald.Cluster.Directory.CredentialEnd why, JsonSerializerOptions json) =>
+        new(JsonSerializer.Serialize(CredentialClose.Message(why), json), "closed");
 
     private static SseItem<string> Item(PresenceView view, JsonSerializerOptions json) =>
         new(JsonSerializer.Serialize(view, json), "presence") { EventId = $"{view.UserId}:{view.Sequence}" };

@@ -1,8 +1,11 @@
 using System.Diagnostics.Metrics;
+using System.Security.Claims;
+using Herald.Cluster.Directory;
 using Herald.Cluster.Fanout;
 using Herald.Cluster.Presence;
 using Herald.Core.Presence;
 using Herald.Core.Privacy;
+using Herald.Server.Auth;
 
 namespace Herald.Server.Live;
 
@@ -10,9 +13,11 @@ namespace Herald.Server.Live;
 /// One live connection (SignalR or SSE): a coalescing outbox (newest view per person, never out of order), an
 /// event queue for its watcher's own events (huddles; never coalesced, bounded at <see cref="MaxPendingEvents"/>
 /// with the oldest dropped and counted), and the set of people it watches. The fan-out path only offers views and
-/// events; the connection's own loop writes them in batches, so a slow client never blocks anyone else.
+/// events; the connection's own loop writes them in batches, so a slow client never blocks anyone else. Once its
+/// credential ends (<see cref="LiveCredentials"/>) it takes and hands out nothing more, and wakes its loop, which closes
+/// the channel with the reason.
 /// </summary>
-public sealed class LiveConnection : IPresenceSink
+public sealed class LiveConnection : LiveCredential, IPresenceSink
 {
     private readonly LatestStateMailbox<PresenceView> _outbox = new(v => v.UserId, v => v.Sequence);
     private readonly WakeSignal _signal = new();
@@ -114,6 +119,10 @@ public sealed class LiveConnection : IPresenceSink
     /// <inheritdoc />
     public void Deliver(PresenceView view)
     {
+        if (!CredentialValid)
+        {
+            return; // nothing is delivered once the credential was found invalid
+        }
         if (_outbox.Offer(view) && _inline?.TryFlushNow() != true)
         {
             Signal();
@@ -134,6 +143,10 @@ public sealed class LiveConnection : IPresenceSink
     public void DeliverEvent(UserEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
+        if (!CredentialValid)
+        {
+            return;
+        }
         lock (_events)
         {
             if (_events.Count >= MaxPendingEvents)
@@ -152,7 +165,7 @@ public sealed class LiveConnection : IPresenceSink
     {
         lock (_events)
         {
-            if (_events.Count == 0)
+            if (_events.Count == 0 || !CredentialValid)
             {
                 return [];
             }
@@ -225,10 +238,22 @@ public sealed class LiveConnection : IPresenceSink
     }
 
     /// <summary>Takes all pending views.</summary>
-    public IReadOnlyList<PresenceView> TakeAll() => _outbox.TakeAll();
+    public IReadOnlyList<PresenceView> TakeAll() => CredentialValid ? _outbox.TakeAll() : [];
 
     /// <summary>Moves all pending views into <paramref name="into"/> (cleared first; no allocation when it has room).</summary>
-    public int TakeAll(List<PresenceView> into) => _outbox.TakeInto(into);
+    public int TakeAll(List<PresenceView> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        if (!CredentialValid)
+        {
+            into.Clear();
+            return 0;
+        }
+        return _outbox.TakeInto(into);
+    }
+
+    /// <inheritdoc />
+    protected override void OnCredentialEnded(CredentialEnd reason) => Signal(); // the channel's loop sees it and closes
 
     /// <summary>Forgets a person the connection stopped watching.</summary>
     public void Forget(string userId) => _outbox.Forget(userId);
@@ -256,18 +281,35 @@ internal interface IInlineFlush
     bool TryFlushNow();
 }
 
-/// <summary>Starts and stops watching on behalf of live connections, through the silo's fan-out hub.</summary>
-public sealed class LiveConnections(SiloPresenceHub hub)
+/// <summary>
+/// Starts and stops watching on behalf of live connections, through the silo's fan-out hub, and registers each open
+/// connection with <see cref="LiveCredentials"/> (it ends when its credential does).
+/// </summary>
+public sealed class LiveConnections(SiloPresenceHub hub, LiveCredentials credentials)
 {
     private int _open;
 
     /// <summary>Live connections open on this node (graceful shutdown waits for them to leave).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
-    /// <summary>A connection opened: it receives its watcher's events from now on, from any silo.</summary>
-    public Task Open(LiveConnection connection)
+    /// <summary>
+    /// A connection opened by <paramref name="user"/>: it receives its watcher's events from now on, from any silo, until
+    /// it closes or its credential ends (at <paramref name="expires"/>, a bearer token's expiry; when the key it was
+    /// opened with is revoked; when the account is deleted). When already expired the connection is ended at once.
+    /// </summary>
+    public Task Open(LiveConnection connection, ClaimsPrincipal user, DateTimeOffset? expires)
     {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(user);
         Interlocked.Increment(ref _open);
+        if (user.IsApiKey() && user.FindFirstValue(HeraldClaims.KeyId) is { } keyId)
+        {
+            credentials.RegisterKey(connection, keyId);
+        }
+        else
+        {
+            credentials.RegisterPerson(connection, connection.WatcherId, expires);
+        }
         return hub.Attach(connection);
     }
 
@@ -318,6 +360,7 @@ public sealed class LiveConnections(SiloPresenceHub hub)
     {
         ArgumentNullException.ThrowIfNull(connection);
         Interlocked.Decrement(ref _open);
+        credentials.Unregister(connection);
         hub.Detach(connection);
         Unwatch(connection, connection.WatchingNow());
     }

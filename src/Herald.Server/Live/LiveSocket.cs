@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Herald.Cluster.Directory;
 using Herald.Core.Model;
 using Herald.Core.Privacy;
 using Herald.Server.Apis;
@@ -33,6 +34,12 @@ public static class LiveSocketApi
 
     /// <summary>How often the server pings an idle connection, and how long it waits for the pong before closing it.</summary>
     public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// After the server sends its close frame (credential ended), how long it waits for the client's close frame before
+    /// aborting the connection.
+    /// </summary>
+    public static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>Maps the endpoint.</summary>
     public static void MapLiveSocket(this IEndpointRouteBuilder app)
@@ -65,7 +72,7 @@ public static class LiveSocketApi
         });
         var session = new LiveSocketSession(ws, http.User, new LiveConnection(http.TraceIdentifier, http.User.UserIdOf()), operations, live,
             json.Value.SerializerOptions, loggers.CreateLogger(typeof(LiveSocketApi)));
-        await session.Run(http.RequestAborted, drain.Draining);
+        await session.Run(HeraldAuthHandler.ExpiryOf(http), http.RequestAborted, drain.Draining);
     }
 }
 
@@ -114,11 +121,11 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
     private volatile bool _ended;
     private string? _device;
 
-    public async Task Run(CancellationToken aborted, CancellationToken draining)
+    public async Task Run(DateTimeOffset? expires, CancellationToken aborted, CancellationToken draining)
     {
         using var end = CancellationTokenSource.CreateLinkedTokenSource(aborted, draining);
         connection.UseInlineFlush(this);
-        await live.Open(connection);
+        await live.Open(connection, user, expires);
         var pump = Pump(end.Token, aborted, draining);
         try
         {
@@ -149,6 +156,12 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             while (true)
             {
                 await connection.WaitAsync(end);
+                if (connection.CredentialEnded is { } why)
+                {
+                    _ended = true;
+                    await CloseForCredential(why, end);
+                    return;
+                }
                 await SendPending(views, aborted);
                 foreach (var e in connection.TakeEvents())
                 {
@@ -178,6 +191,30 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
                 // gone already
             }
         }
+    }
+
+    /// <summary>
+    /// The credential ended: a final <c>closed</c> message, then a close frame with 4401/4403 and the reason. The client's
+    /// close frame ends the receive loop; a client that does not answer within <see cref="LiveSocketApi.CloseGrace"/> is cut off.
+    /// </summary>
+    private async Task CloseForCredential(CredentialEnd why, CancellationToken end)
+    {
+        try
+        {
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(end);
+            sending.CancelAfter(LiveSocketApi.CloseGrace);
+            await SendJson(new { type = "closed", code = CredentialClose.Code(why), reason = CredentialClose.Reason(why) }, sending.Token, final: true);
+            await Locked(() => ws.CloseOutputAsync((WebSocketCloseStatus)CredentialClose.Code(why), CredentialClose.Reason(why), sending.Token), sending.Token);
+            await Task.Delay(LiveSocketApi.CloseGrace, end);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (end.IsCancellationRequested)
+            {
+                return; // the connection ended (the client answered the close, or went away)
+            }
+        }
+        ws.Abort();
     }
 
     private async Task Receive(CancellationToken ct)
@@ -235,6 +272,10 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
 
     private async Task Handle(ReadOnlyMemory<byte> message, CancellationToken ct)
     {
+        if (!connection.CredentialValid)
+        {
+            return; // the connection is closing: no request is served once its credential ended
+        }
         LiveRequest? request;
         try
         {
@@ -315,10 +356,15 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
 
     /// <summary>
     /// Sends <paramref name="message"/> as one text message, serialized into a buffer rented for the send (a login's
-    /// <c>watch</c> result, 20 views, no longer allocates its own array).
+    /// <c>watch</c> result, 20 views, no longer allocates its own array). Nothing but the <paramref name="final"/>
+    /// message goes out once the connection's credential ended.
     /// </summary>
-    private async Task SendJson<T>(T message, CancellationToken ct)
+    private async Task SendJson<T>(T message, CancellationToken ct, bool final = false)
     {
+        if (!final && !connection.CredentialValid)
+        {
+            return; // nothing (a watch result's views included) goes out once the credential ended
+        }
         using var buffer = new Herald.Xmpp.PooledByteWriter();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = json.Encoder, Indented = json.WriteIndented }))
         {

@@ -26,8 +26,8 @@ public sealed class PresenceHub(LiveConnections live, LiveOperations operations,
     {
         var connection = new LiveConnection(Context.ConnectionId, Context.User!.UserIdOf());
         Context.Items[typeof(LiveConnection)] = connection;
-        pump.Start(connection, Context.ConnectionAborted);
-        await live.Open(connection);
+        pump.Start(connection, Context);
+        await live.Open(connection, Context.User!, Context.GetHttpContext() is { } http ? HeraldAuthHandler.ExpiryOf(http) : null);
         await base.OnConnectedAsync();
     }
 
@@ -51,7 +51,7 @@ public sealed class PresenceHub(LiveConnections live, LiveOperations operations,
     /// </summary>
     public async Task<PresenceView> Present(string deviceId, DeviceKind kind, Availability? availability)
     {
-        var view = await Run(() => operations.Present(Context.User!, Context.ConnectionId, deviceId, kind, availability));
+        var view = await Run(() => operations.Present(Context.User!, Context.ConnectionId, deviceId, kind, availability), Connection);
         Context.Items["device"] = deviceId;
         return view;
     }
@@ -62,7 +62,7 @@ public sealed class PresenceHub(LiveConnections live, LiveOperations operations,
     /// errors: <c>Invalid request: field: message; …</c>, or <c>Rate limit exceeded; retry after N s.</c> (a
     /// per-principal bucket of the REST limit's size, see <see cref="LiveRateLimiter"/>).
     /// </summary>
-    public Task<PresenceView> SetStatus(StatusRequest? request) => Run(() => operations.SetStatus(Context.User!, request));
+    public Task<PresenceView> SetStatus(StatusRequest? request) => Run(() => operations.SetStatus(Context.User!, request), Connection);
 
     /// <summary>Watches people; returns their current views.</summary>
     public async Task<IReadOnlyList<PresenceView>> Watch(string[] userIds) =>
@@ -72,25 +72,31 @@ public sealed class PresenceHub(LiveConnections live, LiveOperations operations,
     public async Task<IReadOnlyList<PresenceView>> WatchFrom(Dictionary<string, long> known) =>
         // A plain array: the MessagePack hub protocol serializes a result by its runtime type and cannot write the
         // compiler's collection-expression types.
-        await Run(() => operations.WatchFrom(Connection, known ?? throw new HubException("known is required"), Context.ConnectionAborted));
+        await Run(() => operations.WatchFrom(Connection, known ?? throw new HubException("known is required"), Context.ConnectionAborted), Connection);
 
     /// <summary>
     /// Watches the caller's own contacts (those still in the directory, as <c>GET /api/v1/me/contacts</c> lists them);
     /// returns their current views in the order of the contact list. One call instead of fetching the contacts first.
     /// </summary>
     public async Task<IReadOnlyList<PresenceView>> WatchContacts() =>
-        await Run(() => operations.WatchContacts(Connection, [], Context.ConnectionAborted));
+        await Run(() => operations.WatchContacts(Connection, [], Context.ConnectionAborted), Connection);
 
     /// <summary>Stops watching people.</summary>
     public void Unwatch(string[] userIds) => operations.Unwatch(Connection, userIds ?? []);
 
     private LiveConnection Connection => (LiveConnection)Context.Items[typeof(LiveConnection)]!;
 
-    private static async Task<T> Run<T>(Func<Task<T>> operation)
+    private static async Task<T> Run<T>(Func<Task<T>> operation, LiveConnection? connection = null)
     {
         try
         {
-            return await operation();
+            var result = await operation();
+            if (connection?.CredentialEnded is { } why)
+            {
+                // Found invalid while the call ran: the views it read are not handed out.
+                throw new HubException("Connection closed: " + CredentialClose.Reason(why));
+            }
+            return result;
         }
         catch (LiveOperationException e)
         {
@@ -108,21 +114,31 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
 {
     private readonly ConcurrentDictionary<string, Task> _loops = new(StringComparer.Ordinal);
 
-    /// <summary>Starts the loop of <paramref name="connection"/>, ending when <paramref name="aborted"/> fires.</summary>
-    public void Start(LiveConnection connection, CancellationToken aborted)
+    /// <summary>
+    /// Starts the loop of <paramref name="connection"/>, ending when the connection is aborted; when the connection's
+    /// credential ends the loop sends <c>closed</c> (<see cref="ClosedMessage"/>) and aborts the connection.
+    /// </summary>
+    public void Start(LiveConnection connection, HubCallerContext context)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        _loops[connection.Id] = Task.Run(() => Loop(connection, aborted), CancellationToken.None);
+        ArgumentNullException.ThrowIfNull(context);
+        _loops[connection.Id] = Task.Run(() => Loop(connection, context), CancellationToken.None);
     }
 
-    private async Task Loop(LiveConnection connection, CancellationToken aborted)
+    private async Task Loop(LiveConnection connection, HubCallerContext context)
     {
+        var aborted = context.ConnectionAborted;
         try
         {
             while (!aborted.IsCancellationRequested)
             {
                 // No timeout: a timed wait allocates and arms a timer per batch; the token ends the loop.
                 await connection.WaitAsync(aborted);
+                if (connection.CredentialEnded is { } why)
+                {
+                    await CloseForCredential(connection, context, why);
+                    return;
+                }
                 var batch = connection.TakeAll();
                 if (batch.Count > 0)
                 {
@@ -146,6 +162,25 @@ public sealed partial class PresencePump(IHubContext<PresenceHub> hub, ILogger<P
         finally
         {
             _loops.TryRemove(connection.Id, out _);
+        }
+    }
+
+    /// <summary>Tells the client why (a <c>closed</c> message, at most <see cref="LiveSocketApi.CloseGrace"/>) and aborts the connection.</summary>
+    private async Task CloseForCredential(LiveConnection connection, HubCallerContext context, Herald.Cluster.Directory.CredentialEnd why)
+    {
+        try
+        {
+            using var sending = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionAborted);
+            sending.CancelAfter(LiveSocketApi.CloseGrace);
+            await hub.Clients.Client(connection.Id).SendAsync("closed", CredentialClose.Message(why), sending.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // gone already, or not reading: closed regardless
+        }
+        finally
+        {
+            context.Abort();
         }
     }
 

@@ -64,6 +64,15 @@ public sealed class SseWatcher : IAsyncDisposable
     /// <summary>The newest raw JSON view per person.</summary>
     public ConcurrentDictionary<string, JsonElement> RawLatest { get; } = new();
 
+    /// <summary>Every event type received, in order (<c>presence</c>, <c>ping</c>, <c>closed</c>, …).</summary>
+    public ConcurrentQueue<string> Types { get; } = new();
+
+    /// <summary>The data of a <c>closed</c> event (the server ended the stream: credential ended), if one came.</summary>
+    public JsonElement? ClosedEvent { get; private set; }
+
+    /// <summary>True once the server ended the stream.</summary>
+    public bool Ended { get; private set; }
+
     public static async Task<SseWatcher> Connect(HeraldTestServer server, string token, string query, string? lastEventId = null)
     {
         var client = server.Client(token);
@@ -94,6 +103,14 @@ public sealed class SseWatcher : IAsyncDisposable
             {
                 if (line.Length == 0)
                 {
+                    if (type is not null)
+                    {
+                        Types.Enqueue(type);
+                    }
+                    if (type == "closed" && data is not null)
+                    {
+                        ClosedEvent = JsonDocument.Parse(data).RootElement.Clone();
+                    }
                     if (type == "huddle" && data is not null)
                     {
                         Huddles.Enqueue(JsonDocument.Parse(data).RootElement.Clone());
@@ -120,6 +137,7 @@ public sealed class SseWatcher : IAsyncDisposable
                     id = line[4..];
                 }
             }
+            Ended = true;
         }
         catch (OperationCanceledException)
         {
