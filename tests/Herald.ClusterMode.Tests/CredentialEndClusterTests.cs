@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
+using Xunit.Abstractions;
 
 namespace Herald.ClusterMode.Tests;
 
@@ -10,37 +11,42 @@ namespace Herald.ClusterMode.Tests;
 /// invalidation message, not the periodic re-check (turned off here) — while another person's connection on node 2
 /// stays open.
 /// </summary>
-public sealed class CredentialEndClusterTests
+public sealed class CredentialEndClusterTests(ITestOutputHelper output)
 {
+    private readonly ClusterDiagnostics _cluster = new(output);
+
     [RedisFact]
     public async Task An_account_deleted_through_one_node_closes_its_live_connections_on_another_node_at_once()
     {
         await using var redis = await RedisInstance.StartAsync();
         var clusterId = "c" + Guid.NewGuid().ToString("N")[..12];
         string[] noSweep = ["--Herald:Auth:LiveRecheckInterval=00:00:00"];
-        await using var n1 = new NodeProcess("n1", redis, clusterId, noSweep);
-        await using var n2 = new NodeProcess("n2", redis, clusterId, noSweep);
-        await Task.WhenAll(n1.StartAsync(), n2.StartAsync());
-
-        using var admin = n1.Client(await n1.Login("admin", NodeProcess.AdminPassword));
-        var created = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "ben" }.Select(id => new
+        await using var n1 = _cluster.Node("n1", redis, clusterId, noSweep);
+        await using var n2 = _cluster.Node("n2", redis, clusterId, noSweep);
+        await _cluster.Run(async () =>
         {
-            id, displayName = id.ToUpperInvariant(), email = id + "@example.com", password = $"pw-{id}-123",
-        }).ToArray());
-        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+            await Task.WhenAll(n1.StartAsync(), n2.StartAsync());
 
-        await using var ann = await Socket.Open(n2, await n2.Login("ann", "pw-ann-123"));
-        await using var ben = await Socket.Open(n2, await n2.Login("ben", "pw-ben-123"));
+            using var admin = n1.Client(await n1.Login("admin", ServerProcess.AdminPassword));
+            var created = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "ben" }.Select(id => new
+            {
+                id, displayName = id.ToUpperInvariant(), email = id + "@example.com", password = $"pw-{id}-123",
+            }).ToArray());
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
 
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("api/v1/admin/people/ann")).StatusCode);
-        var closed = await ann.Closed.WaitAsync(TimeSpan.FromSeconds(10)); // far below any re-check interval: the message did it
-        Assert.Equal(4403, (int)closed);
-        Assert.Equal("account deleted", ann.Ws.CloseStatusDescription);
+            await using var ann = await Socket.Open(n2, await n2.Login("ann", "pw-ann-123"));
+            await using var ben = await Socket.Open(n2, await n2.Login("ben", "pw-ben-123"));
 
-        // ben's connection on node 2 still answers.
-        await ben.Send("{\"op\":\"ping\",\"id\":\"p1\"}");
-        await Eventually.True(() => ben.Messages.Any(m => m.Contains("\"pong\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "ben's connection answers");
-        Assert.False(ben.Closed.IsCompleted);
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("api/v1/admin/people/ann")).StatusCode);
+            var closed = await ann.Closed.WaitAsync(TimeSpan.FromSeconds(10)); // far below any re-check interval: the message did it
+            Assert.Equal(4403, (int)closed);
+            Assert.Equal("account deleted", ann.Ws.CloseStatusDescription);
+
+            // ben's connection on node 2 still answers.
+            await ben.Send("{\"op\":\"ping\",\"id\":\"p1\"}");
+            await Eventually.True(() => ben.Messages.Any(m => m.Contains("\"pong\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "ben's connection answers");
+            Assert.False(ben.Closed.IsCompleted);
+        });
     }
 
     /// <summary>A bare client of the live WebSocket that records text messages and the close status.</summary>
@@ -58,7 +64,7 @@ public sealed class CredentialEndClusterTests
 
         public Task<WebSocketCloseStatus> Closed => _closed.Task;
 
-        public static async Task<Socket> Open(NodeProcess node, string token)
+        public static async Task<Socket> Open(ServerProcess node, string token)
         {
             var ws = new ClientWebSocket();
             ws.Options.SetRequestHeader("Authorization", "Bearer " + token);
