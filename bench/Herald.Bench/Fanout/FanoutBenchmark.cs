@@ -264,12 +264,16 @@ public static class FanoutBenchmark
         var start = Stopwatch.GetTimestamp();
         var deadline = start + (long)(limit.TotalSeconds * Stopwatch.Frequency);
         var interval = rate > 0 ? Stopwatch.Frequency / rate : 0;
+        // Per-thread histograms (139 KB each, on the large-object heap): one pair per worker allocated hundreds of
+        // them per run, and each one counted towards a full collection of the engine's heap.
+        using var calls = new ThreadHistograms();
+        using var lag = new ThreadHistograms();
+        // Every worker starts at once and runs until its first call is pending. A Task.Yield here queued the workers
+        // on the thread pool's global queue, which a saturated pool serves only when its local queues are empty, so
+        // the workers started over several seconds of the measured phase.
         var workers = Enumerable.Range(0, o.InFlight).Select(async w =>
         {
-            await Task.Yield();
             var random = new Random(HashCode.Combine(seed, w));
-            var calls = DeliveryStats.NewHistogram();
-            var lag = DeliveryStats.NewHistogram();
             while (true)
             {
                 var n = Interlocked.Increment(ref issued);
@@ -292,7 +296,7 @@ public static class FanoutBenchmark
                         break;
                     }
                     var late = (long)Stopwatch.GetElapsedTime(due).TotalMicroseconds;
-                    lag.RecordValue(Math.Clamp(late, 1, DeliveryStats.HighestMicros));
+                    lag.Record(late);
                 }
                 var person = people[random.Next(people.Length)];
                 var availability = (n & 1) == 0 ? Availability.Available : Availability.Busy;
@@ -320,19 +324,11 @@ public static class FanoutBenchmark
                     }
                 }
                 var micros = (long)Stopwatch.GetElapsedTime(stamp).TotalMicroseconds;
-                calls.RecordValue(Math.Clamp(micros, 1, DeliveryStats.HighestMicros));
+                calls.Record(micros);
             }
-            return (calls, lag);
         }).ToArray();
-        var histograms = await Task.WhenAll(workers);
-        var mergedCalls = DeliveryStats.NewHistogram();
-        var mergedLag = DeliveryStats.NewHistogram();
-        foreach (var (calls, lag) in histograms)
-        {
-            mergedCalls.Add(calls);
-            mergedLag.Add(lag);
-        }
-        return new DriveResult(completed, errors, firstError, mergedCalls, mergedLag);
+        await Task.WhenAll(workers);
+        return new DriveResult(completed, errors, firstError, calls.Merge(), lag.Merge());
     }
 
     /// <summary>
