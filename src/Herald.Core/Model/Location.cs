@@ -28,14 +28,24 @@ public sealed record Location(
     [property: Id(7)] string? Text = null,
     [property: Id(8)] DateTimeOffset? At = null)
 {
+    /// <summary>
+    /// True when nothing below the building is set (no floor, room, coordinates, text or time): reducing such a
+    /// location to building precision or coarser may return it unchanged instead of a copy (immutable, and equal by
+    /// value to the copy), which a change's views would otherwise allocate once per watcher key.
+    /// </summary>
+    private bool NothingFinerThanBuilding =>
+        Floor is null && Room is null && Latitude is null && Longitude is null && Text is null && At is null;
+
     /// <summary>This location reduced to <paramref name="precision"/>; null when nothing remains.</summary>
     public Location? Reduce(LocationPrecision precision) => precision switch
     {
         LocationPrecision.None => null,
-        LocationPrecision.Country => Country is null ? null : new Location(Country: Country),
-        LocationPrecision.City => Country is null && City is null ? null : new Location(Country: Country, City: City),
-        LocationPrecision.Building => Country is null && City is null && Building is null
-            ? null : new Location(Country: Country, City: City, Building: Building),
+        LocationPrecision.Country => Country is null ? null
+            : City is null && NothingFinerThanBuilding && Building is null ? this : new Location(Country: Country),
+        LocationPrecision.City => Country is null && City is null ? null
+            : NothingFinerThanBuilding && Building is null ? this : new Location(Country: Country, City: City),
+        LocationPrecision.Building => Country is null && City is null && Building is null ? null
+            : NothingFinerThanBuilding ? this : new Location(Country: Country, City: City, Building: Building),
         _ => this,
     };
 }

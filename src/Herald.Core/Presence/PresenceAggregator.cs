@@ -24,7 +24,7 @@ public static class PresenceAggregator
         var note = sources.Note is { } n && (n.Until is null || n.Until > now) ? n : null;
         // Plain loops, no LINQ: this runs on every change of every person (see docs/benchmarks.md, engine path).
         var liveDevices = new List<DeviceSession>(sources.Devices.Count);
-        foreach (var d in sources.Devices.Values)
+        foreach (var d in DictionaryValues.Of(sources.Devices))
         {
             if (d.IsLive(now, settings.GraceWindow))
             {
@@ -43,21 +43,25 @@ public static class PresenceAggregator
                 activeDevices.Add(d);
             }
         }
-        var liveActivities = new List<ActivityLease>(sources.Activities.Count);
-        foreach (var a in sources.Activities.Values)
+        var liveActivities = sources.Activities.Count == 0 ? NoActivities : new List<ActivityLease>(sources.Activities.Count);
+        foreach (var a in DictionaryValues.Of(sources.Activities))
         {
             if (a.IsLive(now))
             {
                 liveActivities.Add(a);
             }
         }
-        var liveCalendar = new List<CalendarBusy>();
+        var liveCalendar = NoCalendar;
         if (sources.Calendar is { } calendar)
         {
             foreach (var c in calendar)
             {
                 if (c.Contains(now))
                 {
+                    if (ReferenceEquals(liveCalendar, NoCalendar))
+                    {
+                        liveCalendar = [];
+                    }
                     liveCalendar.Add(c);
                 }
             }
@@ -92,11 +96,7 @@ public static class PresenceAggregator
         }
         else if (liveActivities.Count > 0)
         {
-            var best = liveActivities
-                .OrderByDescending(a => Activities.Info(a.Activity).Strength)
-                .ThenByDescending(a => a.StartedAt)
-                .ThenBy(a => a.Key, StringComparer.Ordinal)
-                .First();
+            var best = Best(liveActivities, BetterActivity);
             availability = Activities.Implied(best.Activity);
             activity = best.Activity;
             provenance = new Provenance(SourceKind.Integration, best.IntegrationId, best.StartedAt, best.ExpiresAt,
@@ -105,11 +105,7 @@ public static class PresenceAggregator
         else if (liveCalendar.Count > 0)
         {
             // Out of office beats a meeting; then the entry that started last, then the one ending first.
-            var best = liveCalendar
-                .OrderByDescending(c => Activities.IsDayOff(c.Activity))
-                .ThenByDescending(c => c.Start)
-                .ThenBy(c => c.End)
-                .First();
+            var best = Best(liveCalendar, BetterCalendarEntry);
             availability = Activities.Implied(best.Activity);
             activity = best.Activity;
             provenance = new Provenance(SourceKind.Calendar, null, best.Start, best.End,
@@ -117,11 +113,7 @@ public static class PresenceAggregator
         }
         else if (activeDevices.Count > 0)
         {
-            var best = activeDevices
-                .OrderByDescending(d => AvailabilityRules.DeviceRank(d.Reported))
-                .ThenByDescending(d => d.LastHeartbeat)
-                .ThenBy(d => d.DeviceId, StringComparer.Ordinal)
-                .First();
+            var best = Best(activeDevices, BetterActiveDevice);
             availability = best.Reported;
             activity = best.Activity;
             provenance = new Provenance(SourceKind.Device, best.DeviceId, best.StateSince, null,
@@ -129,7 +121,7 @@ public static class PresenceAggregator
         }
         else if (liveDevices.Count > 0)
         {
-            var best = liveDevices.OrderByDescending(d => d.IdleSince).ThenBy(d => d.DeviceId, StringComparer.Ordinal).First();
+            var best = Best(liveDevices, BetterIdleDevice);
             availability = Availability.Away;
             activity = null;
             provenance = new Provenance(SourceKind.Device, best.DeviceId, best.IdleSince, null,
@@ -152,19 +144,14 @@ public static class PresenceAggregator
         var appearOffline = preferred?.IsAppearOffline == true;
         var dayOff = (activity is { } act && Activities.IsDayOff(act))
             || (preferred?.Activity is { } pa && Activities.IsDayOff(pa))
-            || liveActivities.Any(a => Activities.IsDayOff(a.Activity))
-            || liveCalendar.Any(c => Activities.IsDayOff(c.Activity));
+            || AnyDayOff(liveActivities, liveCalendar);
         var shownLastSeen = availability is Availability.Offline or Availability.OffWork && liveDevices.Count == 0 ? lastSeen : null;
         DateTimeOffset? apparentLastSeen = appearOffline
             ? preferred!.LastSeenAtSet ?? preferred.SetAt
             : shownLastSeen;
 
         // The calendar entry running now (out of office first, then the latest start), whichever source won.
-        var meeting = liveCalendar
-            .OrderByDescending(c => Activities.IsDayOff(c.Activity))
-            .ThenByDescending(c => c.Start)
-            .ThenBy(c => c.End)
-            .FirstOrDefault();
+        var meeting = liveCalendar.Count == 0 ? null : Best(liveCalendar, BetterCalendarEntry);
 
         return new AggregatedPresence(availability, activity, note, location, shownLastSeen, provenance, devices,
             appearOffline, offHours, dayOff, NextChange(sources, settings, now))
@@ -208,6 +195,89 @@ public static class PresenceAggregator
         };
     }
 
+    // Shared empty lists for the common case of no activity and no calendar entry; never added to.
+    private static readonly List<ActivityLease> NoActivities = [];
+    private static readonly List<CalendarBusy> NoCalendar = [];
+
+    /// <summary>
+    /// The first element that no later one beats: the same pick as a stable descending sort by the precedence that
+    /// <paramref name="better"/> encodes, then taking the first, without sorting or allocating. The list is not empty.
+    /// </summary>
+    private static T Best<T>(List<T> candidates, Func<T, T, bool> better)
+    {
+        var best = candidates[0];
+        for (var i = 1; i < candidates.Count; i++)
+        {
+            if (better(candidates[i], best))
+            {
+                best = candidates[i];
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Stronger activity first, then the one started last, then the smaller key.</summary>
+    private static bool BetterActivity(ActivityLease a, ActivityLease b)
+    {
+        var (sa, sb) = (Activities.Info(a.Activity).Strength, Activities.Info(b.Activity).Strength);
+        if (sa != sb)
+        {
+            return sa > sb;
+        }
+        return a.StartedAt != b.StartedAt ? a.StartedAt > b.StartedAt : string.CompareOrdinal(a.Key, b.Key) < 0;
+    }
+
+    /// <summary>Out of office beats a meeting; then the entry that started last, then the one ending first.</summary>
+    private static bool BetterCalendarEntry(CalendarBusy a, CalendarBusy b)
+    {
+        var (oa, ob) = (Activities.IsDayOff(a.Activity), Activities.IsDayOff(b.Activity));
+        if (oa != ob)
+        {
+            return oa;
+        }
+        return a.Start != b.Start ? a.Start > b.Start : a.End < b.End;
+    }
+
+    /// <summary>The most restrictive report (busy, do not disturb) first, then the newest heartbeat, then the smaller id.</summary>
+    private static bool BetterActiveDevice(DeviceSession a, DeviceSession b)
+    {
+        var (ra, rb) = (AvailabilityRules.DeviceRank(a.Reported), AvailabilityRules.DeviceRank(b.Reported));
+        if (ra != rb)
+        {
+            return ra > rb;
+        }
+        return a.LastHeartbeat != b.LastHeartbeat ? a.LastHeartbeat > b.LastHeartbeat : string.CompareOrdinal(a.DeviceId, b.DeviceId) < 0;
+    }
+
+    /// <summary>The device idle the shortest (a device without an idle time last), then the smaller id.</summary>
+    private static bool BetterIdleDevice(DeviceSession a, DeviceSession b)
+    {
+        if (a.IdleSince != b.IdleSince)
+        {
+            return b.IdleSince is not { } ib || (a.IdleSince is { } ia && ia > ib);
+        }
+        return string.CompareOrdinal(a.DeviceId, b.DeviceId) < 0;
+    }
+
+    private static bool AnyDayOff(List<ActivityLease> activities, List<CalendarBusy> calendar)
+    {
+        foreach (var a in activities)
+        {
+            if (Activities.IsDayOff(a.Activity))
+            {
+                return true;
+            }
+        }
+        foreach (var c in calendar)
+        {
+            if (Activities.IsDayOff(c.Activity))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static DeviceSummary Summarize(DeviceSession d, DateTimeOffset now, AggregationSettings settings)
     {
         var idle = d.IsIdle(now, settings.IdleThreshold);
@@ -218,7 +288,7 @@ public static class PresenceAggregator
     private static DateTimeOffset? LastSeen(PresenceSources sources)
     {
         var lastSeen = sources.LastSeen;
-        foreach (var d in sources.Devices.Values)
+        foreach (var d in DictionaryValues.Of(sources.Devices))
         {
             lastSeen = Max(lastSeen, d.LastHeartbeat);
         }
@@ -230,7 +300,7 @@ public static class PresenceAggregator
         DateTimeOffset? next = null;
         Consider(ref next, sources.Preferred?.Until, now);
         Consider(ref next, sources.Note?.Until, now);
-        foreach (var d in sources.Devices.Values)
+        foreach (var d in DictionaryValues.Of(sources.Devices))
         {
             Consider(ref next, d.ExpiresAt + settings.GraceWindow, now);
             if (d.IdleSince is { } s)
@@ -238,7 +308,7 @@ public static class PresenceAggregator
                 Consider(ref next, s + settings.IdleThreshold, now);
             }
         }
-        foreach (var a in sources.Activities.Values)
+        foreach (var a in DictionaryValues.Of(sources.Activities))
         {
             Consider(ref next, a.ExpiresAt, now);
         }
@@ -267,14 +337,14 @@ public static class PresenceAggregator
 
     private static bool AnyExpired(PresenceSources sources, AggregationSettings settings, DateTimeOffset now)
     {
-        foreach (var d in sources.Devices.Values)
+        foreach (var d in DictionaryValues.Of(sources.Devices))
         {
             if (!d.IsLive(now, settings.GraceWindow))
             {
                 return true;
             }
         }
-        foreach (var a in sources.Activities.Values)
+        foreach (var a in DictionaryValues.Of(sources.Activities))
         {
             if (!a.IsLive(now))
             {

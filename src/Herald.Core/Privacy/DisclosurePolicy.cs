@@ -61,7 +61,7 @@ public static class DisclosurePolicy
             return new PresenceView(id, Availability.Offline, null, null, null, null, null, state.Sequence, null, [], null, null);
         }
         var d = key.Levels;
-        var contacts = state.Profile.ContactMethods.Where(c => d[DisclosureFields.ForContact(c.Kind)] > 0).ToList();
+        var contacts = VisibleContacts(state.Profile.ContactMethods, d);
         var note = d[DisclosureField.Note] > 0 ? p.Note : null;
         var offContext = key.Context != PrivacyContext.WorkHours;
         if (key.Mode == ViewMode.Offline)
@@ -94,6 +94,40 @@ public static class DisclosurePolicy
                 ? c with { Subject = detail >= CalendarDetail.Subject ? c.Subject : null }
                 : null,
         };
+    }
+
+    /// <summary>
+    /// The contact methods <paramref name="d"/> shows, in the profile's order: the profile's own (immutable) list when
+    /// every one is shown, a shared empty one when none is, else a new array. Runs for every view of every change.
+    /// </summary>
+    private static IReadOnlyList<ContactMethod> VisibleContacts(IReadOnlyList<ContactMethod> all, Disclosure d)
+    {
+        var shown = 0;
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (d[DisclosureFields.ForContact(all[i].Kind)] > 0)
+            {
+                shown++;
+            }
+        }
+        if (shown == all.Count)
+        {
+            return all;
+        }
+        if (shown == 0)
+        {
+            return [];
+        }
+        var contacts = new ContactMethod[shown];
+        var at = 0;
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (d[DisclosureFields.ForContact(all[i].Kind)] > 0)
+            {
+                contacts[at++] = all[i];
+            }
+        }
+        return contacts;
     }
 
     private static DateTimeOffset? Truncate(DateTimeOffset? t, Disclosure d)
