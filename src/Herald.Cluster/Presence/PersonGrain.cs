@@ -928,19 +928,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         var durableChanged = false;
         if (!ReferenceEquals(pruned, sources))
         {
-            foreach (var id in _devices.Keys.Where(k => !pruned.Devices.ContainsKey(k)).ToList())
-            {
-                _devices.Remove(id);
-            }
-            foreach (var id in _leases.Keys.Where(k => !pruned.Activities.ContainsKey(k)).ToList())
-            {
-                _leases.Remove(id);
-            }
-            durableChanged = pruned.LastSeen != _state.State.LastSeen || pruned.Preferred != _state.State.Preferred
-                || pruned.Note != _state.State.Note;
-            _state.State.Preferred = pruned.Preferred;
-            _state.State.Note = pruned.Note;
-            _state.State.LastSeen = pruned.LastSeen;
+            durableChanged = ApplyPruned(pruned);
         }
 
         var aggregate = PresenceAggregator.Aggregate(pruned, _settings, now);
@@ -974,6 +962,28 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         {
             await WriteState();
         }
+    }
+
+    /// <summary>
+    /// Keeps only what <paramref name="pruned"/> kept; true when a durable field changed. A method of its own: its
+    /// lambdas would otherwise allocate their closure on every change, not only when something expired.
+    /// </summary>
+    private bool ApplyPruned(PresenceSources pruned)
+    {
+        foreach (var id in _devices.Keys.Where(k => !pruned.Devices.ContainsKey(k)).ToList())
+        {
+            _devices.Remove(id);
+        }
+        foreach (var id in _leases.Keys.Where(k => !pruned.Activities.ContainsKey(k)).ToList())
+        {
+            _leases.Remove(id);
+        }
+        var durableChanged = pruned.LastSeen != _state.State.LastSeen || pruned.Preferred != _state.State.Preferred
+            || pruned.Note != _state.State.Note;
+        _state.State.Preferred = pruned.Preferred;
+        _state.State.Note = pruned.Note;
+        _state.State.LastSeen = pruned.LastSeen;
+        return durableChanged;
     }
 
     /// <summary>
@@ -1062,13 +1072,24 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             }
         }
         var state = CurrentState();
-        var changed = new List<KeyedView>();
+        var changed = new List<KeyedView>(keys.Count);
         foreach (var key in keys)
         {
             var view = DisclosurePolicy.Disclose(state, key);
             if (_views.TryGetValue(key, out var old) && old.SameContentAs(view))
             {
                 continue;
+            }
+            // Different keys often disclose the same (a team and colleagues both at city precision at work): such
+            // keys share one view object, which is immutable and carries no key, so the hubs and connections keep
+            // one object per distinct content rather than one per key.
+            foreach (var other in changed)
+            {
+                if (other.View.SameContentAs(view))
+                {
+                    view = other.View;
+                    break;
+                }
             }
             _views[key] = view;
             changed.Add(new KeyedView(key, view));

@@ -25,9 +25,12 @@ public sealed record DeviceReport(
     [property: Id(6)] Location? Location,
     [property: Id(7)] TimeSpan Ttl);
 
-/// <summary>One view of a person for every watcher with <see cref="Key"/>.</summary>
+/// <summary>
+/// One view of a person for every watcher with <see cref="Key"/>. A value, not an object: every change of every person
+/// makes one per disclosure in use.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("herald.KeyedView")]
-public sealed record KeyedView([property: Id(0)] DisclosureKey Key, [property: Id(1)] PresenceView View);
+public readonly record struct KeyedView([property: Id(0)] DisclosureKey Key, [property: Id(1)] PresenceView View);
 
 /// <summary>
 /// What a person's grain sends to each silo that has watchers: the views that changed, one per distinct

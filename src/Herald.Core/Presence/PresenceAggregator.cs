@@ -35,12 +35,20 @@ public static class PresenceAggregator
         {
             liveDevices.Sort(static (a, b) => string.CompareOrdinal(a.DeviceId, b.DeviceId)); // ids are unique keys
         }
-        var activeDevices = new List<DeviceSession>(liveDevices.Count);
-        foreach (var d in liveDevices)
+        var activeDevices = liveDevices; // the same list when no device is idle (the common case); never changed below
+        for (var i = 0; i < liveDevices.Count; i++)
         {
-            if (!d.IsIdle(now, settings.IdleThreshold))
+            if (liveDevices[i].IsIdle(now, settings.IdleThreshold))
             {
-                activeDevices.Add(d);
+                activeDevices = new List<DeviceSession>(liveDevices.Count);
+                foreach (var d in liveDevices)
+                {
+                    if (!d.IsIdle(now, settings.IdleThreshold))
+                    {
+                        activeDevices.Add(d);
+                    }
+                }
+                break;
             }
         }
         var liveActivities = sources.Activities.Count == 0 ? NoActivities : new List<ActivityLease>(sources.Activities.Count);
@@ -176,6 +184,13 @@ public static class PresenceAggregator
         {
             return sources; // the common case: nothing allocated
         }
+        return PruneExpired(sources, settings, now, preferredExpired, noteExpired);
+    }
+
+    // Apart from Prune so that its lambdas' closure is allocated only when something expired.
+    private static PresenceSources PruneExpired(PresenceSources sources, AggregationSettings settings, DateTimeOffset now,
+        bool preferredExpired, bool noteExpired)
+    {
         var expiredDevices = sources.Devices.Values.Where(d => !d.IsLive(now, settings.GraceWindow)).ToList();
         var expiredLeases = sources.Activities.Values.Where(a => !a.IsLive(now)).ToList();
         var lastSeen = sources.LastSeen;
