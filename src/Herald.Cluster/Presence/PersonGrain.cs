@@ -1080,17 +1080,6 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             {
                 continue;
             }
-            // Different keys often disclose the same (a team and colleagues both at city precision at work): such
-            // keys share one view object, which is immutable and carries no key, so the hubs and connections keep
-            // one object per distinct content rather than one per key.
-            foreach (var other in changed)
-            {
-                if (other.View.SameContentAs(view))
-                {
-                    view = other.View;
-                    break;
-                }
-            }
             _views[key] = view;
             changed.Add(new KeyedView(key, view));
         }
@@ -1233,7 +1222,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private AggregationSettings SettingsFor(PersonProfile profile) =>
         new(_options.GraceWindow, _options.IdleThreshold, profile.WorkHours ?? _org.DefaultWorkHours, TimeZones.Find(profile.TimeZone));
 
-    private sealed record PolicyStamp(PrivacyContext Context, bool AppearOffline, long OrgVersion, int PrivacyVersion, string ActiveGrants);
+    private readonly record struct PolicyStamp(PrivacyContext Context, bool AppearOffline, long OrgVersion, int PrivacyVersion, string ActiveGrants);
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a > b ? a : b;
