@@ -21,8 +21,11 @@ public sealed class HeraldAuthHandler(
 
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(15);
 
-    /// <summary>Why a bearer token issued under an earlier password is refused (also the 401's detail).</summary>
+    /// <summary>Why a bearer token issued under an earlier password is refused (the authentication failure).</summary>
     public const string PasswordChangedFailure = "token issued before a password change";
+
+    /// <summary>The 401's detail for <see cref="PasswordChangedFailure"/>.</summary>
+    public const string PasswordChangedDetail = "The bearer token was issued before a password change: log in again with the new password (POST /api/v1/auth/token).";
 
     /// <inheritdoc />
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -92,7 +95,7 @@ public sealed class HeraldAuthHandler(
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = { Status = 401, Title = "Authentication required", Detail = passwordChanged ? $"The bearer token was {PasswordChangedFailure}: log in again. {how}" : how },
+            ProblemDetails = { Status = 401, Title = "Authentication required", Detail = passwordChanged ? PasswordChangedDetail : how },
         });
     }
 

@@ -61,7 +61,7 @@ public sealed class PasswordChangeTokenTests : IAsyncLifetime
         foreach (var old in new[] { before, again })
         {
             using var c = _server.Client(old);
-            await AssertUnauthorized(await c.GetAsync("/api/v1/me/presence"), "token issued before a password change");
+            await AssertUnauthorized(await c.GetAsync("/api/v1/me/presence"), "issued before a password change");
         }
         using var fresh = _server.Client(await _server.Login("bob", "new-bob-password"));
         Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/api/v1/me/presence")).StatusCode);
@@ -81,7 +81,7 @@ public sealed class PasswordChangeTokenTests : IAsyncLifetime
         // Embedded mode has no invalidation messages: the account cache (15 s, real clock) bounds how long it works.
         await Eventually.True(async () => (await c.GetAsync("/api/v1/me/presence")).StatusCode == HttpStatusCode.Unauthorized,
             timeout: TimeSpan.FromSeconds(30), because: "the cached account expired and the new fingerprint was read");
-        await AssertUnauthorized(await c.GetAsync("/api/v1/me/presence"), "token issued before a password change");
+        await AssertUnauthorized(await c.GetAsync("/api/v1/me/presence"), "issued before a password change");
     }
 
     [Fact]
