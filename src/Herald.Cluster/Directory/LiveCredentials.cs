@@ -11,7 +11,10 @@ public enum CredentialEnd
     KeyRevoked = 2,
     /// <summary>The person's account was deleted.</summary>
     AccountDeleted = 3,
-    /// <summary>The password the connection authenticated with was changed (XMPP sessions).</summary>
+    /// <summary>
+    /// The password the connection authenticated with was changed (XMPP sessions), or the password under which its
+    /// bearer token was issued.
+    /// </summary>
     PasswordChanged = 4,
 }
 
@@ -28,7 +31,7 @@ public abstract class LiveCredential
     internal LiveCredential? Prev;
     internal LiveCredential? Next;
     internal long ExpiresTicks; // UTC ticks; 0 = no expiry
-    internal long Stamp; // password stamp (XMPP); 0 = none
+    internal long Stamp; // password stamp (XMPP, bearer tokens); 0 = none
     private int _end;
 
     /// <summary>Why the credential ended, or null while it is valid.</summary>
@@ -121,9 +124,11 @@ public sealed partial class LiveCredentials : IDisposable
         }
     }
 
-    /// <summary>A password stamp: changes whenever the password is set again (a new salt each time); 0 without a password.</summary>
-    public static long StampOf(PasswordCredential? password) =>
-        password is null ? 0 : password.Salt.Length >= 8 ? BitConverter.ToInt64(password.Salt, 0) | 1 : password.Salt.Length + 1L;
+    /// <summary>
+    /// A password stamp: the 64-bit form of the <see cref="PasswordFingerprint"/>; changes whenever the password is set
+    /// again (a new salt each time); a fixed non-zero value without a password (so setting one changes it too).
+    /// </summary>
+    public static long StampOf(PasswordCredential? password) => PasswordFingerprint.Stamp(PasswordFingerprint.Of(password));
 
     /// <summary>
     /// Registers a person's connection: it ends at <paramref name="expires"/> (a bearer token's expiry; null = none), on
@@ -164,7 +169,8 @@ public sealed partial class LiveCredentials : IDisposable
 
     /// <summary>
     /// Re-reads <paramref name="userId"/>'s account: without an account every connection of theirs ends; with a changed
-    /// password the connections that authenticated with the password end. Store failures are logged, not fatal.
+    /// password the connections tied to the old one (XMPP sessions that authenticated with it, connections opened with a
+    /// bearer token issued under it) end. Store failures are logged, not fatal.
     /// </summary>
     public async Task RecheckUser(string userId, CancellationToken ct = default)
     {

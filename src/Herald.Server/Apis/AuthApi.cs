@@ -43,7 +43,7 @@ public static class AuthApi
             // Accounts created before SCRAM-SHA-1 keys existed get them now (the password is known only here).
             await accounts.UpsertAccount(account.WithScram(body.Password!), ct);
         }
-        return Results.Ok(new TokenResponse(tokens.Issue(account.UserId, account.Roles), (int)tokens.Lifetime.TotalSeconds, "Bearer",
+        return Results.Ok(new TokenResponse(tokens.Issue(account.UserId, account.Roles, account.Password), (int)tokens.Lifetime.TotalSeconds, "Bearer",
             account.UserId, account.Roles));
     }
 }

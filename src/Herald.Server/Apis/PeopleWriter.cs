@@ -57,7 +57,9 @@ public sealed class PeopleWriter(IDirectoryStore directory, IAccountStore accoun
             HeraldAuthHandler.Evict(cache, profile.Id);
             if (password is not null)
             {
-                // Sessions that authenticated with the old password (XMPP) end; bearer tokens are not tied to it.
+                // Sessions tied to the old password end: XMPP sessions that authenticated with it and live connections
+                // opened with a bearer token issued under it (such tokens are refused from now on: the evicted cache
+                // entry is re-read with the new password's fingerprint).
                 await live.RecheckUser(profile.Id, ct);
             }
         }

@@ -21,6 +21,12 @@ public sealed class HeraldAuthHandler(
 
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(15);
 
+    /// <summary>Why a bearer token issued under an earlier password is refused (the authentication failure).</summary>
+    public const string PasswordChangedFailure = "token issued before a password change";
+
+    /// <summary>The 401's detail for <see cref="PasswordChangedFailure"/>.</summary>
+    public const string PasswordChangedDetail = "The bearer token was issued before a password change: log in again with the new password (POST /api/v1/auth/token).";
+
     /// <inheritdoc />
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -45,9 +51,13 @@ public sealed class HeraldAuthHandler(
             {
                 return AuthenticateResult.Fail("account no longer exists");
             }
+            if (!string.Equals(c.PasswordFingerprint, PasswordFingerprint.Of(account.Password), StringComparison.Ordinal))
+            {
+                return AuthenticateResult.Fail(PasswordChangedFailure);
+            }
             // On the live endpoints the expiry travels with the ticket (not as a claim): the connection ends at it
             // (LiveCredentials). Other requests end long before; they skip the cost.
-            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles), IsLivePath(Request.Path) ? c.Expires : null);
+            return Success(HeraldClaims.ForPerson(account.UserId, account.Roles, c.PasswordFingerprint), IsLivePath(Request.Path) ? c.Expires : null);
         }
         if (header.StartsWith("ApiKey ", StringComparison.OrdinalIgnoreCase))
         {
@@ -79,10 +89,13 @@ public sealed class HeraldAuthHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer, ApiKey";
+        const string how = "Send 'Authorization: Bearer <token>' (from POST /api/v1/auth/token) or 'Authorization: ApiKey <key>'.";
+        // The one failure worth naming: the client should log in again with the new password, not retry.
+        var passwordChanged = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message == PasswordChangedFailure;
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = { Status = 401, Title = "Authentication required", Detail = "Send 'Authorization: Bearer <token>' (from POST /api/v1/auth/token) or 'Authorization: ApiKey <key>'." },
+            ProblemDetails = { Status = 401, Title = "Authentication required", Detail = passwordChanged ? PasswordChangedDetail : how },
         });
     }
 

@@ -18,6 +18,11 @@ public static class HeraldClaims
     public const string Scope = "scope";
     /// <summary>A person an API key may act for.</summary>
     public const string ActsFor = "acts_for";
+    /// <summary>
+    /// The <see cref="PasswordFingerprint"/> a bearer token was issued under (not secret; live connections end when the
+    /// account's password no longer has it).
+    /// </summary>
+    public const string PasswordFingerprint = "pwf";
 
     /// <summary>The caller's user id.</summary>
     public static string UserIdOf(this ClaimsPrincipal p) => p.FindFirstValue(UserId) ?? throw new InvalidOperationException("unauthenticated");
@@ -51,9 +56,13 @@ public static class HeraldClaims
     public static string RateKey(this ClaimsPrincipal p) =>
         p.FindFirstValue(KeyId) is { } k ? "key:" + k : "user:" + (p.FindFirstValue(UserId) ?? "?");
 
-    internal static ClaimsPrincipal ForPerson(string userId, IEnumerable<string> roles)
+    /// <summary>The password stamp a bearer token's live connections are registered with (0 when unknown).</summary>
+    public static long PasswordStampOf(this ClaimsPrincipal p) =>
+        p.FindFirstValue(PasswordFingerprint) is { } f ? Herald.Cluster.Directory.PasswordFingerprint.Stamp(f) : 0;
+
+    internal static ClaimsPrincipal ForPerson(string userId, IEnumerable<string> roles, string passwordFingerprint)
     {
-        var claims = new List<Claim> { new(UserId, userId), new(Method, "token") };
+        var claims = new List<Claim> { new(UserId, userId), new(Method, "token"), new(PasswordFingerprint, passwordFingerprint) };
         claims.AddRange(roles.Select(r => new Claim(Role, r)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, HeraldAuthHandler.SchemeName, UserId, Role));
     }

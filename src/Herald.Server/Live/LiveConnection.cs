@@ -295,7 +295,8 @@ public sealed class LiveConnections(SiloPresenceHub hub, LiveCredentials credent
     /// <summary>
     /// A connection opened by <paramref name="user"/>: it receives its watcher's events from now on, from any silo, until
     /// it closes or its credential ends (at <paramref name="expires"/>, a bearer token's expiry; when the key it was
-    /// opened with is revoked; when the account is deleted). When already expired the connection is ended at once.
+    /// opened with is revoked; when the account is deleted; when the password the token was issued under changes). When
+    /// already expired the connection is ended at once.
     /// </summary>
     public Task Open(LiveConnection connection, ClaimsPrincipal user, DateTimeOffset? expires)
     {
@@ -308,7 +309,8 @@ public sealed class LiveConnections(SiloPresenceHub hub, LiveCredentials credent
         }
         else
         {
-            credentials.RegisterPerson(connection, connection.WatcherId, expires);
+            // Tied to the password the token was issued under: a password change ends the connection (4403).
+            credentials.RegisterPerson(connection, connection.WatcherId, expires, user.PasswordStampOf());
         }
         return hub.Attach(connection);
     }

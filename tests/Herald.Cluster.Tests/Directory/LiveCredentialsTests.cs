@@ -117,7 +117,7 @@ public sealed class LiveCredentialsTests : IDisposable
         _accounts.Items["ann"] = new Account("ann", ["user"], pw with { Salt = [9, 9, 9, 9, 9, 9, 9, 9] });
         await Registry.RecheckUser("ann");
         Assert.Equal(CredentialEnd.PasswordChanged, annXmpp.Ended);
-        Assert.Null(annToken.Ended); // tokens are not tied to the password
+        Assert.Null(annToken.Ended); // registered without a password stamp: not tied to the password
 
         _accounts.Items.TryRemove("ann", out _);
         await Registry.RecheckUser("ann");

@@ -206,6 +206,42 @@ public sealed class CredentialEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_password_change_closes_the_connections_opened_with_a_token_issued_before_it_with_4403_on_every_channel()
+    {
+        await using var bob = await Channels.Open(_server, _tokens["bob"], "anna");
+        await using var cleo = await Channels.Open(_server, _tokens["cleo"], "anna");
+
+        using var admin = _server.Client(await _server.Login("admin", HeraldTestServer.AdminPassword));
+        var r = await admin.PutAsJsonAsync("/api/v1/admin/people/bob", new { id = "bob", displayName = "Bob", password = "bobs-new-password" });
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        await bob.AssertAllClosed(4403, "password changed");
+
+        await SetStatus("anna", "Away", "after bob's password change");
+        await Eventually.True(() => cleo.Socket.Latest("anna")?.Note == "after bob's password change", because: "other people's connections keep receiving");
+        cleo.AssertAllOpen();
+        await Assert.ThrowsAnyAsync<System.Net.WebSockets.WebSocketException>(() => SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]));
+        await using var again = await SocketWatcher.Connect(_server.BaseAddress, await _server.Login("bob", "bobs-new-password"));
+        Assert.Equal("anna", (await again.Watch("anna")).Single().UserId);
+    }
+
+    [Fact]
+    public async Task A_password_changed_by_another_node_closes_the_token_connections_here_at_the_next_recheck()
+    {
+        await using var bob = await SocketWatcher.Connect(_server.BaseAddress, _tokens["bob"]);
+        await bob.Watch("anna");
+        await using var cleo = await SocketWatcher.Connect(_server.BaseAddress, _tokens["cleo"]);
+        await cleo.Watch("anna");
+
+        var accounts = _server.Services.GetRequiredService<IAccountStore>();
+        await accounts.UpsertAccount((await accounts.GetAccount("bob"))! with { Password = PasswordHasher.Hash("changed-elsewhere", 4096) });
+        _server.Time.Advance(TimeSpan.FromSeconds(30)); // Herald:Auth:LiveRecheckInterval default
+        await Eventually.True(() => bob.Closed, because: "the sweep found a different password");
+        Assert.Equal(4403, (int)bob.CloseStatus!.Value);
+        Assert.Equal("password changed", bob.Socket.CloseStatusDescription);
+        Assert.False(cleo.Closed);
+    }
+
+    [Fact]
     public async Task Revoking_an_api_key_ends_the_connections_opened_with_it_and_deleting_the_owner_ends_those_of_their_keys()
     {
         // No live channel admits API keys today (they need a person's token, see docs/api.md), so a connection opened
