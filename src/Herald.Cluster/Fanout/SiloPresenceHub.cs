@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Herald.Cluster.Huddles;
 using Herald.Cluster.Presence;
 using Herald.Core.Privacy;
@@ -105,8 +104,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         var entry = _watched.GetOrAdd(userId, static _ => new Watched());
         lock (entry.Lock)
         {
-            ref var w = ref CollectionsMarshal.GetValueRefOrNullRef(entry.Watchers, sink.WatcherId);
-            if (!Unsafe.IsNullRef(ref w))
+            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
             {
                 if (!alreadyAttached || !w.Contains(sink))
                 {
@@ -143,8 +141,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         var dropWatcher = false;
         lock (entry.Lock)
         {
-            ref var w = ref CollectionsMarshal.GetValueRefOrNullRef(entry.Watchers, sink.WatcherId);
-            if (!Unsafe.IsNullRef(ref w) && w.Remove(sink) && w.IsEmpty)
+            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w) && w.Remove(sink) && w.IsEmpty)
             {
                 entry.Watchers.Remove(sink.WatcherId);
                 dropWatcher = true;
@@ -369,8 +366,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         {
             foreach (var g in grants)
             {
-                ref var w = ref CollectionsMarshal.GetValueRefOrNullRef(entry.Watchers, g.WatcherId);
-                if (!Unsafe.IsNullRef(ref w))
+                if (entry.Watchers.TryGetValue(g.WatcherId, out var w))
                 {
                     w.Key = g.Key;
                 }
@@ -467,8 +463,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         {
             foreach (var g in rekeys)
             {
-                ref var w = ref CollectionsMarshal.GetValueRefOrNullRef(entry.Watchers, g.WatcherId);
-                if (!Unsafe.IsNullRef(ref w))
+                if (entry.Watchers.TryGetValue(g.WatcherId, out var w))
                 {
                     w.Key = g.Key;
                     w.AddTargets(targets, g.View);
@@ -545,25 +540,18 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     /// One watcher of a watched person on this silo: its disclosure key and its sinks. Almost every watcher has exactly
     /// one sink (one connection), so a single sink is held directly and only a second one makes an array (copied on
     /// change; changes are rare and under the person's lock): 20 watchers per person cost 20 × 88 bytes less than a
-    /// list per watcher (docs/benchmarks.md, "Memory per connected user"). A struct held inside the watcher map's own
-    /// entries, changed in place through a reference into the map: a broadcast walks one array per person instead of
-    /// one object per watcher scattered over the heap, and each watcher costs no object header. Accessed under
-    /// <see cref="Watched.Lock"/> only.
+    /// list per watcher (docs/benchmarks.md, "Memory per connected user"). Accessed under <see cref="Watched.Lock"/> only.
     /// </summary>
-    private struct WatcherEntry(IPresenceSink first)
+    private sealed class WatcherEntry(IPresenceSink first)
     {
         private object _sinks = first; // an IPresenceSink, or an IPresenceSink[] of two or more
 
         public DisclosureKey? Key { get; set; }
 
-        public readonly bool IsEmpty => IsMany && Unsafe.As<IPresenceSink[]>(_sinks).Length == 0;
+        public bool IsEmpty => _sinks is IPresenceSink[] { Length: 0 };
 
-        // An exact type test: `is IPresenceSink[]` is a covariant array check in the runtime (seen in the delivery
-        // profile). _sinks only ever holds an IPresenceSink[] or an IPresenceSink (see Add and Remove).
-        private readonly bool IsMany => _sinks.GetType() == typeof(IPresenceSink[]);
-
-        public readonly bool Contains(IPresenceSink sink) =>
-            IsMany ? Array.IndexOf(Unsafe.As<IPresenceSink[]>(_sinks), sink) >= 0 : ReferenceEquals(_sinks, sink);
+        public bool Contains(IPresenceSink sink) =>
+            _sinks is IPresenceSink[] many ? Array.IndexOf(many, sink) >= 0 : ReferenceEquals(_sinks, sink);
 
         /// <summary>Adds a sink (a sink added twice is held twice, as the list held it before).</summary>
         public void Add(IPresenceSink sink)
@@ -612,9 +600,12 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
             return true;
         }
 
-        public readonly void AddTargets(List<(IPresenceSink Sink, PresenceView View)> targets, PresenceView view)
+        public void AddTargets(List<(IPresenceSink Sink, PresenceView View)> targets, PresenceView view)
         {
-            if (IsMany)
+            // An exact type test and unchecked casts: `is IPresenceSink[]` and `(IPresenceSink)` are covariance and
+            // interface checks in the runtime, which showed up in the delivery profile. _sinks only ever holds an
+            // IPresenceSink[] or an IPresenceSink (see Add and Remove).
+            if (_sinks.GetType() == typeof(IPresenceSink[]))
             {
                 foreach (var sink in Unsafe.As<IPresenceSink[]>(_sinks))
                 {
