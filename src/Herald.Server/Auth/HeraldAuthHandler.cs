@@ -51,7 +51,7 @@ public sealed class HeraldAuthHandler(
             {
                 return AuthenticateResult.Fail("account no longer exists");
             }
-            if (!string.Equals(c.PasswordFingerprint, PasswordFingerprint.Of(account.Password), StringComparison.Ordinal))
+            if (!string.Equals(c.PasswordFingerprint, account.PasswordFingerprint, StringComparison.Ordinal))
             {
                 return AuthenticateResult.Fail(PasswordChangedFailure);
             }
@@ -79,7 +79,7 @@ public sealed class HeraldAuthHandler(
             {
                 return AuthenticateResult.Fail("the key's owner no longer exists");
             }
-            return Success(HeraldClaims.ForKey(key, owner.Roles));
+            return Success(HeraldClaims.ForKey(key, owner.Account.Roles));
         }
         return AuthenticateResult.Fail("unsupported authorization scheme (use Bearer or ApiKey)");
     }
@@ -124,12 +124,25 @@ public sealed class HeraldAuthHandler(
         }
     }
 
-    private Task<Account?> CachedAccount(string userId) =>
-        cache.GetOrCreateAsync("account:" + userId, e =>
+    /// <summary>
+    /// The account with its password's fingerprint, cached for <see cref="CacheFor"/>: the fingerprint (a SHA-256) is
+    /// computed once per cache fill, not on every request.
+    /// </summary>
+    private Task<CachedAccountEntry?> CachedAccount(string userId) =>
+        cache.GetOrCreateAsync("account:" + userId, async e =>
         {
             e.AbsoluteExpirationRelativeToNow = CacheFor;
-            return accounts.GetAccount(userId, Context.RequestAborted);
+            return await accounts.GetAccount(userId, Context.RequestAborted) is { } a
+                ? new CachedAccountEntry(a, PasswordFingerprint.Of(a.Password))
+                : null;
         });
+
+    private sealed record CachedAccountEntry(Account Account, string PasswordFingerprint)
+    {
+        public string UserId => Account.UserId;
+
+        public IReadOnlyList<string> Roles => Account.Roles;
+    }
 
     private AuthenticateResult Success(System.Security.Claims.ClaimsPrincipal principal, DateTimeOffset? expires = null) =>
         AuthenticateResult.Success(new AuthenticationTicket(principal, new AuthenticationProperties { ExpiresUtc = expires }, SchemeName));
