@@ -410,8 +410,10 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         _targets = null;
         lock (entry.Lock)
         {
-            foreach (var kv in views)
+            // An index loop: foreach over the interface would box the list's enumerator on every broadcast.
+            for (var i = 0; i < views.Count; i++)
             {
+                var kv = views[i];
                 if (entry.Latest.TryGetValue(kv.Key, out var old) && old.Sequence >= kv.View.Sequence)
                 {
                     continue; // stale or already delivered

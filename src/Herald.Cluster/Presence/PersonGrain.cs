@@ -57,6 +57,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private bool _expiryKeepsAlive;
     private IGrainTimer? _lastSeenTimer;
     private readonly List<DisclosureKey> _keyScratch = [];
+    // This thread's scratch for RefreshViews (synchronous, never re-entered): one per thread, not one per person.
+    [ThreadStatic] private static List<KeyedView>? t_changedScratch;
 
     /// <summary>Creates the grain.</summary>
     public PersonGrain(
@@ -952,7 +954,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             // unaffected) must not learn that something changed for someone else.
             var changedViews = RefreshViews();
             var rekeys = policyChanged ? Rekey(now) : null;
-            if (broadcast && (changedViews.Count > 0 || rekeys is { Count: > 0 }))
+            if (broadcast && (changedViews.Length > 0 || rekeys is { Count: > 0 }))
             {
                 Broadcast(changedViews, rekeys);
             }
@@ -1047,13 +1049,17 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
                 break;
             }
         }
-        return any ? string.Join(",", grants.Where(g => g.IsActive(now)).Select(g => g.Id)) : "";
+        return any ? JoinActiveGrantIds(grants, now) : "";
     }
+
+    // Apart from ActiveGrantIds: the lambda's closure (capturing now) would otherwise be allocated on every change.
+    private static string JoinActiveGrantIds(List<Grant> grants, DateTimeOffset now) =>
+        string.Join(",", grants.Where(g => g.IsActive(now)).Select(g => g.Id));
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a < b ? a : b;
 
-    private List<KeyedView> RefreshViews()
+    private KeyedView[] RefreshViews()
     {
         // Every key in use: the rendered ones plus any watcher's key not rendered yet (rare: ViewFor renders a key
         // when a watcher gets it). A reused list, not a set per change: a person has a handful of distinct keys.
@@ -1072,21 +1078,28 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             }
         }
         var state = CurrentState();
-        var changed = new List<KeyedView>(keys.Count);
+        var changed = t_changedScratch ??= [];
+        changed.Clear();
         foreach (var key in keys)
         {
-            var view = DisclosurePolicy.Disclose(state, key);
-            if (_views.TryGetValue(key, out var old) && old.SameContentAs(view))
+            // Every view in _views was rendered from the current profile (a profile change clears them), so the
+            // earlier view's contact list can be reused.
+            var known = _views.TryGetValue(key, out var old);
+            var view = DisclosurePolicy.Disclose(state, key, known ? old : null);
+            if (known && old!.SameContentAs(view))
             {
                 continue;
             }
             _views[key] = view;
             changed.Add(new KeyedView(key, view));
         }
-        return changed;
+        // An exact array for the broadcast (which keeps it): no list object and no spare slots per change.
+        var result = changed.Count == 0 ? [] : changed.ToArray();
+        changed.Clear();
+        return result;
     }
 
-    private void Broadcast(List<KeyedView> views, Dictionary<SiloAddress, List<WatchGrant>>? rekeys)
+    private void Broadcast(KeyedView[] views, Dictionary<SiloAddress, List<WatchGrant>>? rekeys)
     {
         var expiry = Stopwatch.GetTimestamp() - (long)(_options.SiloWatchRenewal.TotalSeconds * 3 * Stopwatch.Frequency);
         var snapshot = _membership.CurrentSnapshot;
@@ -1118,9 +1131,12 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             // One-way: a slow or dead silo never blocks this person's turn; dead silos are pruned above.
             _ = watch.Observer.OnPresence(message);
         }
-        foreach (var silo in dead ?? [])
+        if (dead is not null)
         {
-            _silos.Remove(silo);
+            foreach (var silo in dead)
+            {
+                _silos.Remove(silo);
+            }
         }
     }
 

@@ -36,6 +36,48 @@ public sealed record Location(
     private bool NothingFinerThanBuilding =>
         Floor is null && Room is null && Latitude is null && Longitude is null && Text is null && At is null;
 
+    /// <summary>
+    /// The coarsest precision whose reduction equals <see cref="Reduce"/>(<paramref name="precision"/>) for this
+    /// location: building precision of a location without a building is city precision, and so on down. Two views of
+    /// different precisions can then share one reduced copy.
+    /// </summary>
+    public LocationPrecision Effective(LocationPrecision precision)
+    {
+        if (precision == LocationPrecision.Building && Building is null)
+        {
+            precision = LocationPrecision.City;
+        }
+        if (precision == LocationPrecision.City && City is null)
+        {
+            precision = LocationPrecision.Country;
+        }
+        return precision;
+    }
+
+    // This thread's last reduction (Location is immutable, so the same instance and precision always reduce alike):
+    // the views of one change ask for the same reduction in turn, each of which would otherwise allocate a copy.
+    [ThreadStatic] private static Location? t_lastSource;
+    [ThreadStatic] private static Location? t_lastReduced;
+    [ThreadStatic] private static LocationPrecision t_lastPrecision;
+
+    /// <summary>
+    /// <see cref="Reduce"/> at <see cref="Effective"/> precision, reusing this thread's previous result for the same
+    /// instance and effective precision (equal by value to a fresh reduction).
+    /// </summary>
+    public Location? ReduceShared(LocationPrecision precision)
+    {
+        precision = Effective(precision);
+        if (ReferenceEquals(t_lastSource, this) && t_lastPrecision == precision)
+        {
+            return t_lastReduced;
+        }
+        var reduced = Reduce(precision);
+        t_lastSource = this;
+        t_lastPrecision = precision;
+        t_lastReduced = reduced;
+        return reduced;
+    }
+
     /// <summary>This location reduced to <paramref name="precision"/>; null when nothing remains.</summary>
     public Location? Reduce(LocationPrecision precision) => precision switch
     {

@@ -42,7 +42,15 @@ public static class DisclosurePolicy
     }
 
     /// <summary>Renders the view for every watcher with <paramref name="key"/>.</summary>
-    public static PresenceView Disclose(PresentityState state, DisclosureKey key)
+    public static PresenceView Disclose(PresentityState state, DisclosureKey key) => Disclose(state, key, null);
+
+    /// <summary>
+    /// Renders the view for every watcher with <paramref name="key"/>. <paramref name="earlier"/>, when given, is a view
+    /// rendered before for the same key from the same profile: its contact list (which depends on nothing else) is
+    /// reused instead of filtered again, which would allocate a new one on every change of a person whose watchers
+    /// see some contact methods but not all.
+    /// </summary>
+    public static PresenceView Disclose(PresentityState state, DisclosureKey key, PresenceView? earlier)
     {
         ArgumentNullException.ThrowIfNull(state);
         var p = state.Presence;
@@ -61,7 +69,7 @@ public static class DisclosurePolicy
             return new PresenceView(id, Availability.Offline, null, null, null, null, null, state.Sequence, null, [], null, null);
         }
         var d = key.Levels;
-        var contacts = VisibleContacts(state.Profile.ContactMethods, d);
+        var contacts = earlier?.ContactMethods ?? VisibleContacts(state.Profile.ContactMethods, d);
         var note = d[DisclosureField.Note] > 0 ? p.Note : null;
         var offContext = key.Context != PrivacyContext.WorkHours;
         if (key.Mode == ViewMode.Offline)
@@ -84,7 +92,7 @@ public static class DisclosurePolicy
         return new PresenceView(id, availability,
             d[DisclosureField.Activity] > 0 ? p.Activity : null,
             note?.Text, note?.Until,
-            p.Location?.Reduce((LocationPrecision)d[DisclosureField.Location]),
+            p.Location?.ReduceShared((LocationPrecision)d[DisclosureField.Location]),
             Truncate(p.LastSeen, d),
             state.Sequence,
             d[DisclosureField.Devices] > 0 ? p.Devices : null,

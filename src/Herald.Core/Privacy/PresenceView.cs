@@ -41,6 +41,10 @@ public sealed record PresenceView(
 
     private static bool ListEqual<T>(IReadOnlyList<T>? a, IReadOnlyList<T>? b, Func<T, T, bool> same)
     {
+        if (ReferenceEquals(a, b))
+        {
+            return true; // views of one person share their contact lists
+        }
         if (a is null || b is null)
         {
             return a is null && b is null;

@@ -702,6 +702,27 @@ public sealed class AggregationPrecedenceTests
     }
 
     [Fact]
+    public void A_device_reason_always_names_that_device_its_kind_and_its_state_even_after_many_other_devices()
+    {
+        // The aggregator keeps recently built reasons; across hundreds of devices, kinds and states (more than its
+        // slots, so entries are replaced and collide) each reason must still be the winning device's own.
+        var availabilities = new[] { Availability.Available, Availability.Busy, Availability.DoNotDisturb };
+        var kinds = new[] { DeviceKind.Desktop, DeviceKind.Mobile, DeviceKind.DeskPhone };
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var availability = availabilities[(i + round) % availabilities.Length];
+                var kind = kinds[(i / 3 + round) % kinds.Length];
+                var id = $"device-{i % 150}";
+                var result = Aggregate(Sources(devices: [Device(id, availability, kind: kind)]));
+
+                Assert.Equal($"{availability} reported by {kind} device '{id}'", result.Provenance.Reason);
+            }
+        }
+    }
+
+    [Fact]
     public void Provenance_of_an_offline_person_names_no_source_and_since_when_they_were_last_seen()
     {
         var lastSeen = Now.AddHours(-2);

@@ -325,4 +325,33 @@ public sealed class DisclosurePolicyTests
         Assert.Equal(lastHeartbeat, before.LastSeen);
         AssertSameApartFromIdentity(before, after);
     }
+
+    public static TheoryData<RelationshipTier, ViewMode> EveryTierAndMode()
+    {
+        var data = new TheoryData<RelationshipTier, ViewMode>();
+        foreach (var tier in Enum.GetValues<RelationshipTier>())
+        {
+            foreach (var mode in Enum.GetValues<ViewMode>())
+            {
+                data.Add(tier, mode);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryTierAndMode))]
+    public void A_view_rendered_with_an_earlier_view_of_the_same_key_equals_one_rendered_from_scratch(RelationshipTier tier, ViewMode mode)
+    {
+        // The person's grain passes the previous view of a key (same profile) so that its contact list is reused.
+        var key = DisclosurePolicy.KeyOf(new WatcherRelation("grace", false, tier)) with { Mode = mode };
+        var earlier = DisclosurePolicy.Disclose(State(Sources()), key);
+        var now = State(BusyAtTheOffice(), sequence: 43);
+
+        var reused = DisclosurePolicy.Disclose(now, key, earlier);
+        var fresh = DisclosurePolicy.Disclose(now, key);
+
+        Assert.True(fresh.SameContentAs(reused), $"{tier}/{mode}: {fresh} vs {reused}");
+        Assert.Equal(fresh.Sequence, reused.Sequence);
+    }
 }
