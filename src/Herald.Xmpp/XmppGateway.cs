@@ -298,9 +298,27 @@ public sealed partial class XmppGateway : BackgroundService
         return session.Enqueue(element);
     }
 
+    /// <summary>
+    /// A newer binding of a local session's resource on another process: that session ends with <c>conflict</c>
+    /// (the one with <paramref name="binding"/> only: a session bound here since then keeps the resource).
+    /// </summary>
+    internal void ReplacedRemotely(string userId, string resource, string binding)
+    {
+        if (SessionsOf(userId).FirstOrDefault(s => s.Resource == resource && s.Binding == binding) is { } session)
+        {
+            _ = session.Replaced();
+        }
+    }
+
     private sealed class NodeObserver(XmppGateway gateway) : IXmppNodeObserver
     {
         public Task<bool> Deliver(string userId, string resource, string stanza) => Task.FromResult(gateway.DeliverLocal(userId, resource, stanza));
+
+        public Task Replaced(string userId, string resource, string binding)
+        {
+            gateway.ReplacedRemotely(userId, resource, binding);
+            return Task.CompletedTask;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "XMPP gateway listening on port {Port} for domain {Domain}")]

@@ -507,7 +507,10 @@ internal sealed partial class XmppSession
             OnCaps(c);
         }
         _routable = true; // before the presence is published: whoever sees it can reach this resource
-        await RegisterRoute(available: true);
+        if (!await RegisterRoute(available: true))
+        {
+            return; // replaced by a newer binding elsewhere: the device is theirs now
+        }
         var capabilities = new List<string> { "chat" };
         _report = new DeviceReport(DeviceId, DeviceKind.Desktop, XmppRendering.FromShow(show), _pepActivity, idleSince, capabilities, _pepLocation, _gw.Options.ResourceLease);
         var person = _gw.Person(UserId);
@@ -562,7 +565,11 @@ internal sealed partial class XmppSession
     private async Task Unavailable()
     {
         _routable = false;
-        await RegisterRoute(available: false); // first: once the device is gone, nothing is routed here any more
+        // First: once the device is gone, nothing is routed here any more. Replaced meanwhile: the device is the newer binding's.
+        if (!await RegisterRoute(available: false))
+        {
+            return;
+        }
         if (_report is not null)
         {
             await _gw.Person(UserId).RemoveDevice(DeviceId);
@@ -576,16 +583,31 @@ internal sealed partial class XmppSession
         _pepSent.Clear();
     }
 
-    /// <summary>Registers this resource (available or not, priority) with the person's router grain; renewals re-send it.</summary>
-    private async Task RegisterRoute(bool available, bool renew = false)
+    /// <summary>
+    /// Registers this resource (available or not, priority) with the person's router grain; renewals re-send it. The
+    /// bind claims the resource (the newest binding wins, on any process); every later call only updates this
+    /// binding's entry: false once a newer binding holds the resource, and this session then ends with conflict.
+    /// </summary>
+    private async Task<bool> RegisterRoute(bool available, bool renew = false, bool bind = false)
     {
         var state = (available, _priority);
-        if (!renew && _routeState == state)
+        if (!renew && !bind && _routeState == state)
         {
-            return;
+            return true;
         }
         _routeState = state;
-        await _gw.Router(UserId).Register(new Herald.Cluster.Xmpp.XmppResource(Resource, _priority, available, _gw.NodeId), _gw.NodeRef, _gw.Options.ResourceLease);
+        var entry = new Herald.Cluster.Xmpp.XmppResource(Resource, _priority, available, _gw.NodeId, Binding);
+        if (bind)
+        {
+            await _gw.Router(UserId).Bind(entry, _gw.NodeRef, _gw.Options.ResourceLease);
+            return true;
+        }
+        if (await _gw.Router(UserId).Renew(entry, _gw.NodeRef, _gw.Options.ResourceLease))
+        {
+            return true;
+        }
+        await Replaced();
+        return false;
     }
 
     private (bool Available, int Priority)? _routeState;
@@ -599,7 +621,10 @@ internal sealed partial class XmppSession
         }
         try
         {
-            await RegisterRoute(_available, renew: true);
+            if (!await RegisterRoute(_available, renew: true))
+            {
+                return;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -61,6 +61,7 @@ internal sealed partial class XmppSession : LiveCredential, IPresenceSink
     private volatile bool _routable;
     private volatile bool _inactive;
     private volatile bool _ending;
+    private int _replaced;
     private bool _interested;
     private bool _wasAvailable;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _rosterJids = new(StringComparer.Ordinal);
@@ -92,6 +93,9 @@ internal sealed partial class XmppSession : LiveCredential, IPresenceSink
     private string Domain => _gw.Options.Domain;
 
     public string DeviceId { get; private set; } = "";
+
+    /// <summary>This session's binding in the person's router grain (a stream binds at most once: its id).</summary>
+    internal string Binding => _streamId;
 
     /// <inheritdoc />
     public string WatcherId => UserId;
@@ -632,7 +636,7 @@ internal sealed partial class XmppSession : LiveCredential, IPresenceSink
             _ = old.Replaced();
         }
         _bound = true;
-        await RegisterRoute(available: false);
+        await RegisterRoute(available: false, bind: true);
         await _gw.Hub.Attach(this);
         await SendIq(iq, new XElement(BindNs + "bind", new XElement(BindNs + "jid", FullJid)));
         // Watch the roster now; presence is written only after the client's initial presence.
@@ -681,10 +685,19 @@ internal sealed partial class XmppSession : LiveCredential, IPresenceSink
         await _closed.CancelAsync();
     }
 
-    private async Task Replaced()
+    /// <summary>
+    /// A newer session bound this resource, on this process or another: <c>conflict</c>, then the stream closes
+    /// (RFC 6120 7.7.2.2). Once only: the local replacement, the other process's notice and a refused renewal may
+    /// all report it.
+    /// </summary>
+    internal async Task Replaced()
     {
-        await SendStreamError(StreamErrors.Conflict, "another session bound this resource");
+        if (Interlocked.Exchange(ref _replaced, 1) != 0)
+        {
+            return;
+        }
         _report = null; // the new session owns the device now
+        await SendStreamError(StreamErrors.Conflict, "another session bound this resource");
         await _closed.CancelAsync();
     }
 

@@ -8,7 +8,8 @@ namespace Herald.ClusterMode.Tests;
 /// XMPP chat routing across nodes: a real redis-server, two Herald node processes (Mode=Redis) each with its XMPP
 /// gateway, a python3-slixmpp client on each node. A chat to a person whose resource is on the other node arrives
 /// (through the person's XmppRouterGrain and the target gateway's observer); once that resource is unavailable the
-/// sender gets recipient-unavailable with the status, as on one node.
+/// sender gets recipient-unavailable with the status, as on one node. Binding a resource that is bound on the other
+/// node ends the older stream there with conflict, as on one node.
 /// </summary>
 public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
 {
@@ -59,6 +60,58 @@ public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
             Assert.DoesNotContain(bea.Lines, l => l.Contains("anyone-there", StringComparison.Ordinal));
         });
     }
+
+    [RedisSlixmppFact]
+    public async Task Binding_a_resource_on_node_B_that_is_bound_on_node_A_ends_the_session_on_A_with_conflict()
+    {
+        Assert.True(SlixClient.Present, "python3-slixmpp is required (HERALD_REQUIRE_ALL=1)");
+        await using var redis = await RedisInstance.StartAsync();
+        var clusterId = "x" + Guid.NewGuid().ToString("N")[..12];
+        var cluster = new ClusterDiagnostics(output);
+        await using var a = cluster.Node("xa", redis, clusterId, "--Herald:Xmpp:Port=-1");
+        await using var b = cluster.Node("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
+        await cluster.Run(async () =>
+        {
+            await Task.WhenAll(a.StartAsync(), b.StartAsync());
+            using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
+            {
+                var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
+                {
+                    id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
+                }).ToArray());
+                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            }
+            using var annRest = a.Client(await a.Login("ann", "pw-ann-123"));
+
+            // ann@localhost/desk on node A, available, and bea on node A to write to her later.
+            await using var older = SlixClient.Start("ann", a.XmppPort);
+            await using var bea = SlixClient.Start("bea", a.XmppPort);
+            await older.WaitFor(l => l == "ready", SlixClient.Wait, "ann logged in on node A");
+            await bea.WaitFor(l => l == "ready", SlixClient.Wait, "bea logged in on node A");
+            await older.Send("presence - on-node-a");
+            await bea.Send("presence -");
+            await Eventually.True(async () => await NoteOf(annRest) == "on-node-a", because: "ann's resource on node A is online");
+
+            // The same full JID binds on node B: the newest binding wins, the stream on node A gets conflict.
+            await using var newer = SlixClient.Start("ann", b.XmppPort);
+            await newer.WaitFor(l => l == "ready", SlixClient.Wait, "ann logged in on node B");
+            await older.WaitFor(l => l == "streamerror conflict", SlixClient.Wait, "the older stream on node A is told conflict");
+            await older.WaitFor(l => l == "closed", SlixClient.Wait, "the older stream on node A closes");
+
+            // The resource is node B's: its presence shows (the route is registered before the note is set), the
+            // device stays (the older stream's end does not remove it), and a chat from node A reaches node B.
+            await newer.Send("presence - on-node-b");
+            await Eventually.True(async () => await NoteOf(annRest) == "on-node-b", because: "ann's resource on node B is online");
+            Assert.True(await HasXmppDevice(annRest));
+            await bea.Send("message ann@localhost hello-newest-binding");
+            await newer.WaitFor(l => l == "message bea@localhost chat hello-newest-binding", SlixClient.Wait, "the chat reaches node B");
+            Assert.DoesNotContain(newer.Lines, l => l.StartsWith("streamerror", StringComparison.Ordinal) || l == "closed");
+            Assert.DoesNotContain(bea.Lines, l => l.StartsWith("message ann@localhost error", StringComparison.Ordinal));
+        });
+    }
+
+    private static async Task<string?> NoteOf(HttpClient c) =>
+        (await c.GetFromJsonAsync<JsonElement>("api/v1/me/presence")).GetProperty("note").GetString();
 
     private static async Task<bool> HasXmppDevice(HttpClient c)
     {

@@ -84,6 +84,29 @@ public sealed class ProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binding_a_resource_in_use_ends_the_older_stream_with_conflict_and_the_device_stays()
+    {
+        await using var older = await RawXmpp.Connect(_xmpp.Port);
+        await older.Login("ann", "pw-ann-123");
+        await older.Send("<presence/><iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+        await older.ReadUntil("id=\"sync\"");
+
+        await using var newer = await RawXmpp.Connect(_xmpp.Port); // the same full JID: ann@localhost/raw
+        await newer.Login("ann", "pw-ann-123");
+        var end = await older.ReadUntil("</stream:stream>");
+        Assert.Contains("<conflict xmlns=\"urn:ietf:params:xml:ns:xmpp-streams\"", end, StringComparison.Ordinal);
+        Assert.True(await older.ClosedByServer(TimeSpan.FromSeconds(10)));
+
+        // The newer session is untouched, and the older one's end left the resource's device to it.
+        await newer.Send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>");
+        Assert.Contains("type=\"result\"", await newer.ReadUntil("id=\"p1\""), StringComparison.Ordinal);
+        Assert.DoesNotContain("stream:error", newer.Received, StringComparison.Ordinal);
+        using var rest = _xmpp.Server.Client(_tokens["ann"]);
+        var me = await rest.GetStringAsync("/api/v1/me/presence");
+        Assert.Contains("\"deviceId\":\"xmpp-", me, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Blocking_a_jid_makes_them_blocked_tier_and_last_activity_is_policy_filtered()
     {
         await using var ann = await RawXmpp.Connect(_xmpp.Port);

@@ -223,6 +223,16 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     }
 
     /// <inheritdoc />
+    public Task<OwnStatus> GetStatus()
+    {
+        // Expired parts may still be stored until the expiry timer prunes them: leave them out by the same rule.
+        var now = _time.GetUtcNow();
+        var preferred = _state.State.Preferred is { } p && p.Until > now ? p : null;
+        var note = _state.State.Note is { } n && (n.Until is null || n.Until > now) ? n : null;
+        return Task.FromResult(new OwnStatus(preferred?.Availability, preferred?.Activity, preferred?.Until, note?.Text, note?.Until));
+    }
+
+    /// <inheritdoc />
     public async Task<PresenceView> ClearStatus()
     {
         var (previousPreferred, previousNote) = (_state.State.Preferred, _state.State.Note);

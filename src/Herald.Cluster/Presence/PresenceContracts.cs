@@ -13,6 +13,18 @@ public sealed record SetStatus(
     [property: Id(2)] string? Note,
     [property: Id(3)] DateTimeOffset? Until);
 
+/// <summary>
+/// A person's own status as they set it (see <c>GET /api/v1/me/status</c>): the preferred status and its end, the
+/// note and its end; nulls for what is not set or has expired.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("herald.OwnStatus")]
+public sealed record OwnStatus(
+    [property: Id(0)] Availability? Availability,
+    [property: Id(1)] Activity? Activity,
+    [property: Id(2)] DateTimeOffset? Until,
+    [property: Id(3)] string? Note,
+    [property: Id(4)] DateTimeOffset? NoteUntil);
+
 /// <summary>A device's report about itself (see <c>PUT /api/v1/me/devices/{id}</c>).</summary>
 [GenerateSerializer, Immutable, Alias("herald.DeviceReport")]
 public sealed record DeviceReport(
@@ -159,6 +171,10 @@ public interface IPersonGrain : IGrainWithStringKey
     /// <summary>Sets (replaces) the person's preferred status and note; returns the owner's view.</summary>
     [Alias("SetStatus")]
     Task<PresenceView> SetStatus(SetStatus status);
+
+    /// <summary>The preferred status and note as the person set them (what has expired is left out).</summary>
+    [Alias("GetStatus")]
+    Task<OwnStatus> GetStatus();
 
     /// <summary>Clears the preferred status and note; returns the owner's view.</summary>
     [Alias("ClearStatus")]

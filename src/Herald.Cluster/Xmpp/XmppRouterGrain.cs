@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orleans.Concurrency;
 
 namespace Herald.Cluster.Xmpp;
 
@@ -12,15 +13,27 @@ public interface IXmppNodeObserver : IGrainObserver
     /// </summary>
     [Alias("Deliver")]
     Task<bool> Deliver(string userId, string resource, string stanza);
+
+    /// <summary>
+    /// The local session of <paramref name="userId"/>'s <paramref name="resource"/> with binding
+    /// <paramref name="binding"/> was replaced by a newer binding of the same resource on another node: end it with
+    /// the <c>conflict</c> stream error (RFC 6120 section 7.7.2.2). Nothing happens when that session is gone.
+    /// </summary>
+    [Alias("Replaced"), OneWay]
+    Task Replaced(string userId, string resource, string binding);
 }
 
-/// <summary>One bound XMPP resource of a person, on some node.</summary>
+/// <summary>
+/// One bound XMPP resource of a person, on some node. <see cref="Binding"/> names the session that bound it (unique
+/// per binding; null from nodes of the previous version).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("herald.XmppResource")]
 public sealed record XmppResource(
     [property: Id(0)] string Resource,
     [property: Id(1)] int Priority,
     [property: Id(2)] bool Available,
-    [property: Id(3)] string NodeId);
+    [property: Id(3)] string NodeId,
+    [property: Id(4)] string? Binding = null);
 
 /// <summary>
 /// Where one person's XMPP resources are bound (key = user id), so that a message, an IQ or a directed presence for
@@ -32,7 +45,25 @@ public sealed record XmppResource(
 [Alias("herald.IXmppRouterGrain")]
 public interface IXmppRouterGrain : IGrainWithStringKey
 {
-    /// <summary>Registers or renews a resource on a node (a resource re-bound on another node replaces the old entry).</summary>
+    /// <summary>
+    /// A session bound a resource: the newest binding wins. When the entry belonged to another binding on another
+    /// node, that node is told to end the older session with <c>conflict</c> (on one node the gateway does it itself).
+    /// </summary>
+    [Alias("Bind")]
+    Task Bind(XmppResource resource, IXmppNodeObserver node, TimeSpan lease);
+
+    /// <summary>
+    /// Updates (availability, priority) or renews the entry of a binding. False, changing nothing, when another
+    /// binding holds the resource now: the caller's session was replaced and ends with <c>conflict</c> (this also
+    /// covers a lost <see cref="IXmppNodeObserver.Replaced"/>).
+    /// </summary>
+    [Alias("Renew")]
+    Task<bool> Renew(XmppResource resource, IXmppNodeObserver node, TimeSpan lease);
+
+    /// <summary>
+    /// Registers or renews a resource, replacing any entry without telling its node: the call of nodes of the
+    /// previous version, kept so that both versions route during a rolling upgrade.
+    /// </summary>
     [Alias("Register")]
     Task Register(XmppResource resource, IXmppNodeObserver node, TimeSpan lease);
 
@@ -61,16 +92,57 @@ public sealed class XmppRouterGrain : Grain, IXmppRouterGrain
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
+    public Task Bind(XmppResource resource, IXmppNodeObserver node, TimeSpan lease)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        Expire();
+        if (_entries.TryGetValue(resource.Resource, out var older) && older.Resource.Binding is { } binding
+            && binding != resource.Binding && older.Resource.NodeId != resource.NodeId)
+        {
+            // One-way: the binding node does not wait for the older one (which may be gone; its entry is replaced
+            // anyway, and its next renewal is refused if this call is lost).
+            try
+            {
+                older.Node.Replaced(this.GetPrimaryKeyString(), resource.Resource, binding);
+            }
+            catch (Exception ex) when (ex is OrleansException or InvalidOperationException or ObjectDisposedException)
+            {
+            }
+        }
+        Store(resource, node, lease);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> Renew(XmppResource resource, IXmppNodeObserver node, TimeSpan lease)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        Expire();
+        if (_entries.TryGetValue(resource.Resource, out var current) && current.Resource.Binding != resource.Binding)
+        {
+            return Task.FromResult(false);
+        }
+        // No entry (it expired, or this grain moved and is rebuilding): the renewing session is the binding.
+        Store(resource, node, lease);
+        return Task.FromResult(true);
+    }
+
+    /// <inheritdoc />
     public Task Register(XmppResource resource, IXmppNodeObserver node, TimeSpan lease)
     {
         ArgumentNullException.ThrowIfNull(resource);
         Expire();
+        Store(resource, node, lease);
+        return Task.CompletedTask;
+    }
+
+    private void Store(XmppResource resource, IXmppNodeObserver node, TimeSpan lease)
+    {
         if (_entries.Count >= MaxResources && !_entries.ContainsKey(resource.Resource))
         {
             throw new InvalidOperationException($"more than {MaxResources} XMPP resources of one person");
         }
         _entries[resource.Resource] = new Entry(resource, node, Stopwatch.GetTimestamp() + (long)(lease.TotalSeconds * Stopwatch.Frequency));
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

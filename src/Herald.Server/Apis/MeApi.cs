@@ -17,6 +17,8 @@ public static class MeApi
         var me = app.MapGroup("/api/v1/me").WithTags("Me");
         me.MapGet("/presence", GetPresence).RequireAuthorization(HeraldPolicies.Person)
             .Produces<Herald.Core.Privacy.PresenceView>().WithName("GetMyPresence").WithSummary("My full presence, with provenance.");
+        me.MapGet("/status", GetStatus).RequireAuthorization(HeraldPolicies.Person)
+            .Produces<OwnStatus>().WithName("GetMyStatus").WithSummary("My preferred status and note as I set them, with their ends.");
         me.MapPut("/status", SetStatus).RequireAuthorization(HeraldPolicies.Person)
             .Produces<Herald.Core.Privacy.PresenceView>().ProducesValidationProblem().WithName("SetMyStatus").WithSummary("Set my preferred status and note ({\"availability\":\"Offline\"} = appear offline).");
         me.MapDelete("/status", ClearStatus).RequireAuthorization(HeraldPolicies.Person)
@@ -39,6 +41,9 @@ public static class MeApi
 
     private static async Task<IResult> GetPresence(ClaimsPrincipal user, IGrainFactory grains) =>
         Results.Ok(await grains.Me(user).GetViewFor(user.UserIdOf(), "self"));
+
+    private static async Task<IResult> GetStatus(ClaimsPrincipal user, IGrainFactory grains) =>
+        Results.Ok(await grains.Me(user).GetStatus());
 
     private static async Task<IResult> SetStatus(StatusRequest? body, ClaimsPrincipal user, IGrainFactory grains,
         IOptions<HeraldOptions> options, TimeProvider time)

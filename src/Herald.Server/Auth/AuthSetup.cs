@@ -28,6 +28,10 @@ public static class AuthSetup
     public static IServiceCollection AddHeraldAuth(this IServiceCollection services)
     {
         services.AddMemoryCache();
+        // The credential cache expires on the application's clock, not the system's: the bound on how long a change
+        // made elsewhere goes unseen is measured in the same time as tokens and presence.
+        services.AddOptions<Microsoft.Extensions.Caching.Memory.MemoryCacheOptions>()
+            .Configure<TimeProvider>((o, time) => o.Clock = new TimeProviderClock(time));
         services.AddSingleton<TokenService>();
         services.AddAuthentication(HeraldAuthHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeraldAuthHandler>(HeraldAuthHandler.SchemeName, null);

@@ -78,10 +78,33 @@ public sealed class PasswordChangeTokenTests : IAsyncLifetime
         var account = (await accounts.GetAccount("bob"))!;
         await accounts.UpsertAccount(account with { Password = PasswordHasher.Hash("changed-elsewhere", 4096) });
 
-        // Embedded mode has no invalidation messages: the account cache (15 s, real clock) bounds how long it works.
-        await Eventually.True(async () => (await c.GetAsync("/api/v1/me/presence")).StatusCode == HttpStatusCode.Unauthorized,
-            timeout: TimeSpan.FromSeconds(30), because: "the cached account expired and the new fingerprint was read");
+        // Embedded mode has no invalidation messages: the account cache (15 s on the application's clock) bounds how
+        // long the old token works. Within the bound it is still served from the cache; past it, refused.
+        _server.Time.Advance(TimeSpan.FromSeconds(14));
+        Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("/api/v1/me/presence")).StatusCode);
+        _server.Time.Advance(TimeSpan.FromSeconds(2));
         await AssertUnauthorized(await c.GetAsync("/api/v1/me/presence"), "issued before a password change");
+    }
+
+    [Fact]
+    public async Task A_key_deleted_in_the_store_by_another_node_stops_working_here_within_the_cache_bound()
+    {
+        using var bob = _server.Client(_tokens["bob"]);
+        var created = await bob.PostAsJsonAsync("/api/v1/apikeys", new { name = "sensor", scopes = new[] { "devices" } });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        using var device = _server.Client();
+        device.DefaultRequestHeaders.Authorization = new("ApiKey", body.GetProperty("key").GetString());
+        // A heartbeat for a device with no session: 404 once authenticated, 401 when the key is not known.
+        const string heartbeat = "/api/v1/me/devices/sensor-1/heartbeat";
+        Assert.Equal(HttpStatusCode.NotFound, (await device.PostAsync(heartbeat, null)).StatusCode);
+
+        Assert.True(await _server.Services.GetRequiredService<IApiKeyStore>().Delete(body.GetProperty("id").GetString()!));
+
+        _server.Time.Advance(TimeSpan.FromSeconds(14));
+        Assert.Equal(HttpStatusCode.NotFound, (await device.PostAsync(heartbeat, null)).StatusCode); // still cached
+        _server.Time.Advance(TimeSpan.FromSeconds(2));
+        await AssertUnauthorized(await device.PostAsync(heartbeat, null));
     }
 
     [Fact]
