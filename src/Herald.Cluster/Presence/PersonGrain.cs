@@ -57,6 +57,8 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private bool _expiryKeepsAlive;
     private IGrainTimer? _lastSeenTimer;
     private readonly List<DisclosureKey> _keyScratch = [];
+    // True after ClearViews until RefreshViews has rendered every registered watcher's key again.
+    private bool _watcherKeysUnrendered;
     // This thread's scratch for RefreshViews (synchronous, never re-entered): one per thread, not one per person.
     [ThreadStatic] private static List<KeyedView>? t_changedScratch;
 
@@ -160,7 +162,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         stored.LastSeen = Max(stored.LastSeen, mine.LastSeen); // last-seen is persisted lazily; never move it back
         _clock = new SequenceClock(Math.Max(Math.Max(_clock.Last, _sequence), stored.SequenceHighWater));
         _tiers.Clear();
-        _views.Clear();
+        ClearViews();
         _presence = null;
         _stamp = null;
         await Recompute(broadcast: true);
@@ -364,7 +366,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
         _profile = profile ?? PersonProfile.Minimal(Id);
         _settings = SettingsFor(_profile);
         _tiers.Clear(); // team or manager may have changed
-        _views.Clear(); // contact methods may have changed for every disclosure
+        ClearViews(); // contact methods may have changed for every disclosure
         _presence = null; // force a new sequence number so watchers take the new views
         _stamp = null;
         await Recompute(broadcast: true);
@@ -1069,21 +1071,36 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a < b ? a : b;
 
+    /// <summary>
+    /// Forgets every rendered view (the profile, or the state adopted from storage, changed). The next
+    /// <see cref="RefreshViews"/> then looks through every registered watcher's key again.
+    /// </summary>
+    private void ClearViews()
+    {
+        _views.Clear();
+        _watcherKeysUnrendered = true;
+    }
+
     private KeyedView[] RefreshViews()
     {
-        // Every key in use: the rendered ones plus any watcher's key not rendered yet (rare: ViewFor renders a key
-        // when a watcher gets it). A reused list, not a set per change: a person has a handful of distinct keys.
+        // Every key in use: the rendered ones plus any watcher's key not rendered yet. Every place that gives a watcher
+        // a key renders that key's view at once (ViewFor, for the grant), so a watcher's key can be missing from _views
+        // only after ClearViews: only then are the watchers (20 per person, on every change) looked through. A reused
+        // list, not a set per change: a person has a handful of distinct keys.
         var keys = _keyScratch;
         keys.Clear();
         keys.AddRange(_views.Keys);
         var rendered = keys.Count;
-        foreach (var silo in _silos.Values)
+        if (_watcherKeysUnrendered)
         {
-            foreach (var key in silo.Watchers.Values)
+            foreach (var silo in _silos.Values)
             {
-                if (!_views.ContainsKey(key) && keys.IndexOf(key, rendered) < 0)
+                foreach (var key in silo.Watchers.Values)
                 {
-                    keys.Add(key);
+                    if (!_views.ContainsKey(key) && keys.IndexOf(key, rendered) < 0)
+                    {
+                        keys.Add(key);
+                    }
                 }
             }
         }
@@ -1103,6 +1120,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
             _views[key] = view;
             changed.Add(new KeyedView(key, view));
         }
+        _watcherKeysUnrendered = false; // every key in use has its view now
         // An exact array for the broadcast (which keeps it): no list object and no spare slots per change.
         var result = changed.Count == 0 ? [] : changed.ToArray();
         changed.Clear();
