@@ -188,7 +188,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     }
 
     /// <inheritdoc />
-    public async Task<PresenceView> SetStatus(SetStatus status)
+    public async ValueTask<PresenceView> SetStatus(SetStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
         var now = _time.GetUtcNow();
@@ -282,7 +282,7 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     }
 
     /// <inheritdoc />
-    public async Task<PresenceView> PutDevice(DeviceReport report)
+    public async ValueTask<PresenceView> PutDevice(DeviceReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var now = _time.GetUtcNow();

@@ -170,7 +170,7 @@ public interface IPersonGrain : IGrainWithStringKey
 {
     /// <summary>Sets (replaces) the person's preferred status and note; returns the owner's view.</summary>
     [Alias("SetStatus")]
-    Task<PresenceView> SetStatus(SetStatus status);
+    ValueTask<PresenceView> SetStatus(SetStatus status);
 
     /// <summary>The preferred status and note as the person set them (what has expired is left out).</summary>
     [Alias("GetStatus")]
@@ -189,7 +189,7 @@ public interface IPersonGrain : IGrainWithStringKey
 
     /// <summary>Creates or replaces a device session (a lease of <see cref="DeviceReport.Ttl"/>).</summary>
     [Alias("PutDevice")]
-    Task<PresenceView> PutDevice(DeviceReport report);
+    ValueTask<PresenceView> PutDevice(DeviceReport report);
 
     /// <summary>Renews a device lease; false when the device is unknown (it must be put again).</summary>
     [Alias("Heartbeat")]

@@ -72,7 +72,7 @@ public sealed class StaleActivationTests : IAsyncLifetime
         await WriteBehindTheGrain(Availability.Away, "other"); // acknowledged by the other activation
 
         // This activation's write carries the old ETag: rejected, so not acknowledged...
-        await Assert.ThrowsAnyAsync<Exception>(() => Ann.SetStatus(new SetStatus(Availability.DoNotDisturb, null, "stale", null)));
+        await Assert.ThrowsAnyAsync<Exception>(() => Ann.SetStatus(new SetStatus(Availability.DoNotDisturb, null, "stale", null)).AsTask());
         // ...and the other activation's acknowledged write is still what is stored.
         var stored = await Stored();
         Assert.Equal("other", stored.Note!.Text);
