@@ -46,7 +46,8 @@ public interface IPresenceSink
 /// A watcher whose last sink of a person leaves keeps its registration for <see cref="PresenceOptions.WatcherLinger"/>
 /// (at most <see cref="PresenceOptions.MaxLingeringWatchers"/> at once): it gets nothing meanwhile (it has no sink),
 /// the person's grain is not called, and a return within the linger is answered from this hub, again without a call.
-/// Re-keys still reach the lingering entry, so a returning watcher gets the view of its current disclosure. Who has a
+/// Re-keys still reach the lingering entry, so a returning watcher gets the view of its current disclosure (soon after
+/// a membership change, when the grain may have lost this silo's registration, a return asks the grain). Who has a
 /// sink (<see cref="ConnectedWatchers"/>) is known here only: the grain asks the hubs when it reports who watches now.
 /// The linger ends in the renewal's sweep (<see cref="ExpireLingering"/>); see docs/architecture.md, "Watcher linger".
 /// </para>
@@ -69,6 +70,7 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     private readonly SemaphoreSlim _locatorGate = new(1, 1);
     private bool _registeredAny;
     private readonly TimeProvider _time;
+    private readonly MembershipChanges _changes;
 
     /// <summary>Departures in the order they happened (the linger is the same for all, so also in expiry order).</summary>
     private readonly ConcurrentQueue<Departure> _departures = new();
@@ -79,12 +81,14 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     private readonly Lock _sweepLock = new();
 
     /// <summary>Creates the hub.</summary>
-    public SiloPresenceHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<PresenceOptions> options, TimeProvider time, ILogger<SiloPresenceHub> logger)
+    public SiloPresenceHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<PresenceOptions> options, TimeProvider time,
+        MembershipChanges changes, ILogger<SiloPresenceHub> logger)
     {
         _grains = grains;
         _silo = silo;
         Options = options.Value;
         _time = time;
+        _changes = changes;
         _logger = logger;
     }
 
@@ -162,12 +166,16 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
                 }
                 if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
                 {
-                    // Another sink of this watcher, or the watcher returning within its linger: no grain call.
+                    // Another sink of this watcher, or the watcher returning within its linger: no grain call. Except a
+                    // return soon after a membership change: the person's grain may have reactivated elsewhere without
+                    // this silo's registrations (until the renewal), so a re-key (a revocation) may not have reached
+                    // the lingering entry; the grain decides afresh then.
+                    var returning = w.IsEmpty;
                     if (!alreadyAttached || !w.Contains(sink))
                     {
                         w.Add(sink);
                     }
-                    if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached))
+                    if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached) && !(returning && _changes.Recent))
                     {
                         return cached;
                     }

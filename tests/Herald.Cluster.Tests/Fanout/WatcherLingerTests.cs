@@ -155,6 +155,28 @@ public sealed class WatcherLingerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Soon_after_a_membership_change_a_return_asks_the_grain_which_may_not_have_re_keyed_the_lingering_entry()
+    {
+        await Start();
+        await Person("ada").SetStatus(new SetStatus(Availability.Busy, null, "secret", null));
+        var first = new RecordingSink("bob");
+        Assert.Equal("secret", (await Hub.Watch(first, "ada")).Note);
+        Hub.Unwatch(first, "ada");
+
+        // As after a node loss: ada's new activation has none of this silo's registrations, so her revocation re-keys
+        // nothing here, and the hub still holds bob's old key and view.
+        await Person("ada").UnwatchFromSilo(_cluster!.Silos[0].SiloAddress, null);
+        Assert.True(await Person("ada").RevokeWatcher("bob"));
+        _cluster.Silos[0].ServiceProvider.GetRequiredService<MembershipChanges>().Changed();
+
+        var watches = Calls.Count("WatchFromSilo");
+        var view = await Hub.Watch(new RecordingSink("bob"), "ada");
+        Assert.Null(view.Note);
+        Assert.NotEqual(Availability.Busy, view.Availability);
+        Assert.Equal(watches + 1, Calls.Count("WatchFromSilo"));
+    }
+
+    [Fact]
     public async Task Past_the_bound_a_departure_unregisters_at_once()
     {
         await Start(o => o.MaxLingeringWatchers = 2);
