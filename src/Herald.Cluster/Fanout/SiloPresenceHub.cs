@@ -42,6 +42,15 @@ public interface IPresenceSink
 /// It is also the silo's end of the user-event channel: attached sinks are indexed by watcher, the people with
 /// connections here are registered (as leases, renewed on the same period) with the <see cref="IUserLocatorGrain"/>,
 /// and <see cref="OnUserEvent"/> hands an event to every local sink of its person.
+/// <para>
+/// A watcher whose last sink of a person leaves keeps its registration for <see cref="PresenceOptions.WatcherLinger"/>
+/// (at most <see cref="PresenceOptions.MaxLingeringWatchers"/> at once): it gets nothing meanwhile (it has no sink),
+/// the person's grain is not called, and a return within the linger is answered from this hub, again without a call.
+/// Re-keys still reach the lingering entry, so a returning watcher gets the view of its current disclosure (soon after
+/// a membership change, when the grain may have lost this silo's registration, a return asks the grain). Who has a
+/// sink (<see cref="ConnectedWatchers"/>) is known here only: the grain asks the hubs when it reports who watches now.
+/// The linger ends in the renewal's sweep (<see cref="ExpireLingering"/>); see docs/architecture.md, "Watcher linger".
+/// </para>
 /// </summary>
 public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
 {
@@ -60,13 +69,26 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     private readonly Dictionary<string, List<IPresenceSink>> _connected = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _locatorGate = new(1, 1);
     private bool _registeredAny;
+    private readonly TimeProvider _time;
+    private readonly MembershipChanges _changes;
+
+    /// <summary>Departures in the order they happened (the linger is the same for all, so also in expiry order).</summary>
+    private readonly ConcurrentQueue<Departure> _departures = new();
+
+    /// <summary>Entries in <see cref="_departures"/> (stale ones included): the bound of <see cref="PresenceOptions.MaxLingeringWatchers"/>.</summary>
+    private int _departureCount;
+
+    private readonly Lock _sweepLock = new();
 
     /// <summary>Creates the hub.</summary>
-    public SiloPresenceHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<PresenceOptions> options, ILogger<SiloPresenceHub> logger)
+    public SiloPresenceHub(IGrainFactory grains, ILocalSiloDetails silo, IOptions<PresenceOptions> options, TimeProvider time,
+        MembershipChanges changes, ILogger<SiloPresenceHub> logger)
     {
         _grains = grains;
         _silo = silo;
         Options = options.Value;
+        _time = time;
+        _changes = changes;
         _logger = logger;
     }
 
@@ -76,11 +98,42 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     /// <summary>Total views handed to sinks by this silo.</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);
 
-    /// <summary>The people watched from this silo.</summary>
+    /// <summary>
+    /// The people watched from this silo, including those whose only watchers here are lingering (their registrations
+    /// are still held, so a policy change must re-decide them too).
+    /// </summary>
     public IReadOnlyList<string> WatchedPersonIds() => [.. _watched.Keys];
 
-    /// <summary>Number of distinct people watched from this silo.</summary>
+    /// <summary>Number of distinct people watched from this silo (lingering registrations included).</summary>
     public int WatchedPeople => _watched.Count;
+
+    /// <summary>Watcher registrations lingering after their last sink left (stale queue entries included).</summary>
+    public int LingeringWatchers => Volatile.Read(ref _departureCount);
+
+    /// <summary>The watchers of <paramref name="personId"/> with at least one sink on this silo (lingering ones are not).</summary>
+    public IReadOnlyList<string> ConnectedWatchers(string personId)
+    {
+        if (!_watched.TryGetValue(personId, out var entry))
+        {
+            return [];
+        }
+        lock (entry.Lock)
+        {
+            var ids = new List<string>(entry.Watchers.Count);
+            foreach (var (watcherId, w) in entry.Watchers)
+            {
+                if (!w.IsEmpty)
+                {
+                    ids.Add(watcherId);
+                }
+            }
+            return ids;
+        }
+    }
+
+    /// <inheritdoc />
+    Task<IReadOnlyList<string>> ISiloPresenceObserver.GetConnectedWatchers(string personId) =>
+        Task.FromResult(ConnectedWatchers(personId));
 
     private ISiloPresenceObserver SelfRef
     {
@@ -101,23 +154,37 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     public async Task<PresenceView> Watch(IPresenceSink sink, string userId, bool alreadyAttached = false)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        var entry = _watched.GetOrAdd(userId, static _ => new Watched());
-        lock (entry.Lock)
+        Watched entry;
+        while (true)
         {
-            if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
+            entry = _watched.GetOrAdd(userId, static _ => new Watched());
+            lock (entry.Lock)
             {
-                if (!alreadyAttached || !w.Contains(sink))
+                if (entry.Removed)
                 {
-                    w.Add(sink);
+                    continue; // the last watcher just left and the entry left the map: take (or make) the current one
                 }
-                if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached))
+                if (entry.Watchers.TryGetValue(sink.WatcherId, out var w))
                 {
-                    return cached;
+                    // Another sink of this watcher, or the watcher returning within its linger: no grain call. Except a
+                    // return soon after a membership change: the person's grain may have reactivated elsewhere without
+                    // this silo's registrations (until the renewal), so a re-key (a revocation) may not have reached
+                    // the lingering entry; the grain decides afresh then.
+                    var returning = w.IsEmpty;
+                    if (!alreadyAttached || !w.Contains(sink))
+                    {
+                        w.Add(sink);
+                    }
+                    if (w.Key is { } key && entry.Latest.TryGetValue(key, out var cached) && !(returning && _changes.Recent))
+                    {
+                        return cached;
+                    }
                 }
-            }
-            else
-            {
-                entry.Watchers[sink.WatcherId] = new WatcherEntry(sink);
+                else
+                {
+                    entry.Watchers[sink.WatcherId] = new WatcherEntry(sink);
+                }
+                break;
             }
         }
         // (Re)asking the grain also returns the current view; it is idempotent for a known watcher.
@@ -143,18 +210,99 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         {
             if (entry.Watchers.TryGetValue(sink.WatcherId, out var w) && w.Remove(sink) && w.IsEmpty)
             {
-                entry.Watchers.Remove(sink.WatcherId);
-                dropWatcher = true;
+                if (w.Key is not null && TryTakeLingerSlot())
+                {
+                    // Registered and room left: keep the registration (no grain call now; a return needs none either).
+                    w.Departures++;
+                    _departures.Enqueue(new Departure(userId, entry, sink.WatcherId, w, w.Departures, _time.GetTimestamp()));
+                }
+                else
+                {
+                    entry.Watchers.Remove(sink.WatcherId);
+                    dropWatcher = true;
+                }
             }
             if (entry.Watchers.Count == 0)
             {
+                entry.Removed = true;
                 _watched.TryRemove(new KeyValuePair<string, Watched>(userId, entry));
             }
         }
         if (dropWatcher)
         {
-            _ = UnregisterAsync(userId, sink.WatcherId);
+            _ = UnregisterAsync(userId, [sink.WatcherId]);
         }
+    }
+
+    /// <summary>
+    /// Ends the lingers that are over: each watcher still without a sink since its departure leaves this hub. A person
+    /// still watched here by someone else loses the watcher's registration with its next renewal (which names exactly
+    /// the watchers left), without a call of its own; a person nobody here watches any more is unregistered now (one
+    /// call per person). Runs at every tick of the renewal loop; returns how many watchers left.
+    /// </summary>
+    public int ExpireLingering()
+    {
+        var linger = Options.WatcherLinger;
+        List<(string PersonId, List<string> WatcherIds)>? unregister = null;
+        var expired = 0;
+        lock (_sweepLock)
+        {
+            var now = _time.GetTimestamp();
+            while (_departures.TryPeek(out var d) && _time.GetElapsedTime(d.At, now) >= linger)
+            {
+                _departures.TryDequeue(out _);
+                Interlocked.Decrement(ref _departureCount);
+                lock (d.Person.Lock)
+                {
+                    // Stale when the watcher came back (and maybe left again: then a later departure stands for it).
+                    if (!d.Person.Watchers.TryGetValue(d.WatcherId, out var w) || !ReferenceEquals(w, d.Entry) || !w.IsEmpty
+                        || w.Departures != d.Generation)
+                    {
+                        continue;
+                    }
+                    d.Person.Watchers.Remove(d.WatcherId);
+                    expired++;
+                    if (d.Person.Watchers.Count == 0)
+                    {
+                        d.Person.Removed = true;
+                        _watched.TryRemove(new KeyValuePair<string, Watched>(d.PersonId, d.Person));
+                        unregister ??= [];
+                        var last = unregister.FindIndex(u => u.PersonId == d.PersonId);
+                        if (last >= 0)
+                        {
+                            unregister[last].WatcherIds.Add(d.WatcherId);
+                        }
+                        else
+                        {
+                            unregister.Add((d.PersonId, [d.WatcherId]));
+                        }
+                    }
+                }
+            }
+        }
+        if (unregister is not null)
+        {
+            foreach (var (personId, watcherIds) in unregister)
+            {
+                _ = UnregisterAsync(personId, watcherIds);
+            }
+        }
+        return expired;
+    }
+
+    /// <summary>Takes one of the <see cref="PresenceOptions.MaxLingeringWatchers"/> slots; false when lingering is off or full.</summary>
+    private bool TryTakeLingerSlot()
+    {
+        if (Options.WatcherLinger <= TimeSpan.Zero)
+        {
+            return false;
+        }
+        if (Interlocked.Increment(ref _departureCount) <= Options.MaxLingeringWatchers)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _departureCount);
+        return false;
     }
 
     /// <summary>
@@ -306,33 +454,38 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     public async Task RenewSlice(int slice, int slices, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slices);
+        ExpireLingering(); // first, so that this round no longer names the watchers whose linger is over
         var work = slices == 1 ? _watched.ToArray()
             : [.. _watched.Where(kv => (StringComparer.Ordinal.GetHashCode(kv.Key) & int.MaxValue) % slices == slice)];
-        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct }, async (kv, _) =>
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct },
+            async (kv, _) => await Renew(kv.Key, kv.Value, ct));
+    }
+
+    /// <summary>Renews one person's registration with exactly the watchers held for it here (lingering ones included).</summary>
+    private async Task Renew(string personId, Watched entry, CancellationToken ct)
+    {
+        string[] watcherIds;
+        lock (entry.Lock)
         {
-            string[] watcherIds;
-            lock (kv.Value.Lock)
-            {
-                watcherIds = [.. kv.Value.Watchers.Keys];
-                kv.Value.TrimWatchers();
-            }
-            if (watcherIds.Length == 0)
-            {
-                return;
-            }
-            try
-            {
-                // Bounded: a call stuck on a lost node (until the membership declares it dead) must not hold back the
-                // next round for everyone; it fails here and is retried next round.
-                var grants = await _grains.Person(kv.Key).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true)
-                    .WaitAsync(RenewCallTimeout, ct);
-                Apply(kv.Value, grants, deliver: true);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogRenewFailed(ex, kv.Key);
-            }
-        });
+            watcherIds = [.. entry.Watchers.Keys];
+            entry.TrimWatchers();
+        }
+        if (watcherIds.Length == 0)
+        {
+            return;
+        }
+        try
+        {
+            // Bounded: a call stuck on a lost node (until the membership declares it dead) must not hold back the
+            // next round for everyone; it fails here and is retried next round.
+            var grants = await _grains.Person(personId).WatchFromSilo(_silo.SiloAddress, SelfRef, watcherIds, replace: true)
+                .WaitAsync(RenewCallTimeout, ct);
+            Apply(entry, grants, deliver: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRenewFailed(ex, personId);
+        }
     }
 
     /// <summary>Longest wait for one person's renewal call (at least 5 s, at most two renewal periods).</summary>
@@ -491,11 +644,25 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
         DeliveriesCounter.Add(targets.Count);
     }
 
-    private async Task UnregisterAsync(string userId, string watcherId)
+    private async Task UnregisterAsync(string userId, IReadOnlyList<string> watcherIds)
     {
         try
         {
-            await _grains.Person(userId).UnwatchFromSilo(_silo.SiloAddress, [watcherId]);
+            await _grains.Person(userId).UnwatchFromSilo(_silo.SiloAddress, watcherIds);
+            if (_watched.TryGetValue(userId, out var entry))
+            {
+                // Someone here started watching (or came back) while the unregistration was on its way, and it may have
+                // reached the grain after their registration: renew at once rather than leave them unregistered until
+                // the next round.
+                lock (entry.Lock)
+                {
+                    if (!watcherIds.Any(entry.Watchers.ContainsKey))
+                    {
+                        return;
+                    }
+                }
+                await Renew(userId, entry, CancellationToken.None);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -515,9 +682,15 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registering this silo's connected people with the user locator failed; retrying next round")]
     private partial void LogLocatorFailed(Exception ex);
 
+    /// <summary>A watcher's last sink of a person left at <see cref="At"/> (a timestamp of the hub's clock).</summary>
+    private readonly record struct Departure(string PersonId, Watched Person, string WatcherId, WatcherEntry Entry, int Generation, long At);
+
     private sealed class Watched
     {
         public Lock Lock { get; } = new();
+
+        /// <summary>Set (under <see cref="Lock"/>) when the entry left <c>_watched</c>: a watch that found it takes a new one.</summary>
+        public bool Removed { get; set; }
 
         public Dictionary<string, WatcherEntry> Watchers { get; } = new(StringComparer.Ordinal);
 
@@ -550,6 +723,10 @@ public sealed partial class SiloPresenceHub : ISiloPresenceObserver, IDisposable
 
         public DisclosureKey? Key { get; set; }
 
+        /// <summary>How often the last sink left: tells a departure still standing from one the watcher came back from.</summary>
+        public int Departures { get; set; }
+
+        /// <summary>No sink: the watcher left and its registration lingers.</summary>
         public bool IsEmpty => _sinks is IPresenceSink[] { Length: 0 };
 
         public bool Contains(IPresenceSink sink) =>

@@ -570,9 +570,56 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
     {
         var ids = _state.State.Watchers.Keys.ToList();
         await EnsureTiers(ids);
-        var live = _silos.Values.SelectMany(s => s.Watchers.Keys).ToHashSet(StringComparer.Ordinal);
+        var live = await ConnectedWatchers();
         return [.. _state.State.Watchers.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => new WatcherInfo(kv.Key, kv.Value.Status, TierOf(kv.Key), kv.Value.Since, kv.Value.UpdatedAt, live.Contains(kv.Key)))];
+    }
+
+    /// <summary>
+    /// Who watches now: the registered watchers that have a connection on their silo. A silo keeps a departed watcher
+    /// registered for a linger (<see cref="PresenceOptions.WatcherLinger"/>), and only the silo knows who has a
+    /// connection: this silo's hub is asked in process, other silos with one call each (in parallel, bounded; a silo
+    /// that does not answer counts as having no one connected).
+    /// </summary>
+    private async Task<HashSet<string>> ConnectedWatchers()
+    {
+        var registered = new HashSet<string>(StringComparer.Ordinal);
+        var connected = new HashSet<string>(StringComparer.Ordinal);
+        List<Task<IReadOnlyList<string>>>? remote = null;
+        foreach (var (silo, watch) in _silos)
+        {
+            registered.UnionWith(watch.Watchers.Keys);
+            if (silo.Equals(_localSilo))
+            {
+                connected.UnionWith(_localHub.ConnectedWatchers(Id));
+            }
+            else
+            {
+                (remote ??= []).Add(AskConnected(watch.Observer));
+            }
+        }
+        if (remote is not null)
+        {
+            foreach (var ids in await Task.WhenAll(remote))
+            {
+                connected.UnionWith(ids);
+            }
+        }
+        connected.IntersectWith(registered);
+        return connected;
+    }
+
+    private async Task<IReadOnlyList<string>> AskConnected(ISiloPresenceObserver observer)
+    {
+        try
+        {
+            return await observer.GetConnectedWatchers(Id).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogConnectedWatchersFailed(ex, Id);
+            return [];
+        }
     }
 
     /// <inheritdoc />
@@ -1282,6 +1329,9 @@ public sealed partial class PersonGrain : Grain, IPersonGrain, IIncomingGrainCal
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handing a change of {PersonId} to this silo's hub failed")]
     private partial void LogLocalDeliveryFailed(Exception ex, string personId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A silo did not say which watchers of {PersonId} are connected; counted as none")]
+    private partial void LogConnectedWatchersFailed(Exception ex, string personId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not re-read the state of {PersonId} after a write conflict")]
     private partial void LogAdoptFailed(Exception ex, string personId);

@@ -158,6 +158,14 @@ public interface ISiloPresenceObserver : IGrainObserver
     /// </summary>
     [OneWay, Alias("OnUserEvent")]
     Task OnUserEvent(UserEvent e) => Task.CompletedTask;
+
+    /// <summary>
+    /// The watchers of <paramref name="personId"/> with a connection on this silo now. A silo keeps a departed watcher's
+    /// registration for a short linger, so being registered is not being connected; the person's grain asks this when
+    /// it reports who watches now. The default: nobody.
+    /// </summary>
+    [Alias("GetConnectedWatchers")]
+    Task<IReadOnlyList<string>> GetConnectedWatchers(string personId) => Task.FromResult<IReadOnlyList<string>>([]);
 }
 
 /// <summary>An event for one person's live connections: <see cref="Type"/> (e.g. <c>huddle.invited</c>) and a JSON object.</summary>

@@ -33,6 +33,21 @@ public sealed class PresenceOptions
     [TimeSpanRange("00:00:00.100", "00:10:00")]
     public TimeSpan SiloWatchRenewal { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a silo keeps a watcher's registration with a person's grain after the watcher's last connection there
+    /// left (logout, disconnect), so that a reconnect within it needs no grain call and the disconnect none either. A
+    /// lingering watcher gets nothing and does not count as watching now. Zero unregisters at once.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "00:10:00")]
+    public TimeSpan WatcherLinger { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Most (person, watcher) registrations one silo keeps lingering at once (a departed user who watched 20 people
+    /// holds 20); past it a departure unregisters at once. Zero turns lingering off.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int MaxLingeringWatchers { get; set; } = 200_000;
+
     /// <summary>Most devices one person may have at once.</summary>
     [Range(1, 1000)]
     public int MaxDevicesPerPerson { get; set; } = 20;

@@ -20,9 +20,22 @@ namespace Herald.Cluster.Privacy;
 public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
 {
     /// <summary>The DDL for the audit table and its indexes (idempotent).</summary>
-    public const string SchemaDdl = """
-        CREATE TABLE IF NOT EXISTS audit (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+    /// <remarks>
+    /// <c>id</c> is the rowid without <c>AUTOINCREMENT</c>: SQLite gives a new row the largest id in the table plus one,
+    /// so ids grow as long as the newest row is still there, and an insert costs no <c>sqlite_sequence</c> write. Only
+    /// when retention has deleted every row up to the newest one can a later row take an id a purged row had; nothing
+    /// reads ids except as a tie-breaker among rows present together (docs/architecture.md, "Disclosure audit table").
+    /// Each index serves a query shape: <c>(presentity, at)</c> a person's own audit, <c>(watcher, at)</c> the auditors'
+    /// query by watcher, <c>(at)</c> the unfiltered and time-only queries and the retention purge.
+    /// </remarks>
+    public const string SchemaDdl = $"""
+        CREATE TABLE IF NOT EXISTS audit ({TableColumns});
+        {IndexDdl}
+        """;
+
+    /// <summary>The audit table's columns, as in its <c>CREATE TABLE</c>.</summary>
+    private const string TableColumns = """
+        id INTEGER PRIMARY KEY,
             at TEXT NOT NULL,
             presentity TEXT NOT NULL,
             watcher TEXT NULL,
@@ -30,7 +43,10 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
             channel TEXT NOT NULL,
             fields TEXT NOT NULL,
             rule TEXT NOT NULL
-        );
+        """;
+
+    /// <summary>The audit table's indexes (idempotent).</summary>
+    private const string IndexDdl = """
         CREATE INDEX IF NOT EXISTS ix_audit_presentity_at ON audit (presentity, at);
         CREATE INDEX IF NOT EXISTS ix_audit_watcher_at ON audit (watcher, at);
         CREATE INDEX IF NOT EXISTS ix_audit_at ON audit (at);
@@ -86,8 +102,49 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
         _db = db;
         _time = time;
         _logger = logger;
+        MigrateFromAutoincrement(_db);
         _db.EnsureSchema(SchemaDdl);
         _writer = Task.Run(RunWriter);
+    }
+
+    /// <summary>
+    /// Converts an audit table created with <c>id INTEGER PRIMARY KEY AUTOINCREMENT</c> (before session 10) to the
+    /// current schema, keeping every row and its id: the rows are copied into a new table, the old one is dropped and
+    /// its <c>sqlite_sequence</c> row removed, and the indexes are recreated. Does nothing when there is no audit table
+    /// or it is already current. Check and conversion run in one <c>BEGIN IMMEDIATE</c> transaction, so two openers of
+    /// the same file do not convert it twice (as <see cref="SqliteDatabase.EnsureColumns"/>).
+    /// </summary>
+    /// <param name="db">The database holding the table.</param>
+    /// <returns>Whether the table was converted.</returns>
+    public static bool MigrateFromAutoincrement(SqliteDatabase db)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        using var connection = db.Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var check = connection.CreateCommand())
+        {
+            check.Transaction = transaction;
+            check.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit';";
+            if (check.ExecuteScalar() is not string sql || !sql.Contains("AUTOINCREMENT", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+        using (var convert = connection.CreateCommand())
+        {
+            convert.Transaction = transaction;
+            convert.CommandText = $"""
+                CREATE TABLE audit_v2 ({TableColumns});
+                INSERT INTO audit_v2 ({Columns}) SELECT {Columns} FROM audit ORDER BY id;
+                DROP TABLE audit;
+                DELETE FROM sqlite_sequence WHERE name = 'audit';
+                ALTER TABLE audit_v2 RENAME TO audit;
+                {IndexDdl}
+                """;
+            convert.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return true;
     }
 
     /// <inheritdoc />

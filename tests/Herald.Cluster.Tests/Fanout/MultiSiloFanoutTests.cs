@@ -123,8 +123,14 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
         Assert.DoesNotContain(c.All, v => v.Note == "three");
 
         hub.Unwatch(a, "p7");
-        Assert.DoesNotContain("p7", hub.WatchedPersonIds());
+        // The last sink left: the watcher is not watching now, at once, though its registration lingers on this silo.
+        Assert.DoesNotContain("watcher", (await grain.GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId));
+        Assert.Empty(hub.ConnectedWatchers("p7"));
         hub.Unwatch(a, "p7"); // unwatching again is a no-op
+        _time.Advance(hub.Options.WatcherLinger);
+        hub.ExpireLingering();
+        Assert.DoesNotContain("p7", hub.WatchedPersonIds());
+        hub.Unwatch(a, "p7"); // and after the linger too
         Assert.DoesNotContain("p7", hub.WatchedPersonIds());
     }
 
@@ -152,9 +158,49 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
             Assert.Equal(expected[i].Note, sinks[i].Latest["p11"].Note); // each watcher's view is its own disclosure
         }
         hub.Unwatch(sinks[5], "p11");
+        Assert.DoesNotContain("p5", (await grain.GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId)); // at once
         await hub.RenewAll(CancellationToken.None);
         Assert.Contains("p4", (await grain.GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId));
         Assert.DoesNotContain("p5", (await grain.GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId));
+    }
+
+    [Fact]
+    public async Task Who_watches_now_comes_from_the_watchers_silos_and_drops_at_once_when_the_last_sink_leaves()
+    {
+        // Watchers on two silos; the person's grain asks the other silo's hub (one call) and its own in process.
+        var people = Enumerable.Range(12, 12).Select(i => $"p{i}").ToArray();
+        RecordingSink on0 = new("p1"), on1 = new("p2");
+        var hubs = _cluster.Silos.Take(2).Select(s => s.ServiceProvider.GetRequiredService<SiloPresenceHub>()).ToArray();
+        foreach (var p in people)
+        {
+            await hubs[0].Watch(on0, p);
+            await hubs[1].Watch(on1, p);
+        }
+        var hosts = await GrainHosts();
+        Assert.Contains(people, p => hosts[p] != _cluster.Silos[0].SiloAddress);
+        Assert.Contains(people, p => hosts[p] != _cluster.Silos[1].SiloAddress);
+        foreach (var p in people)
+        {
+            Assert.Equal(["p1", "p2"], await LiveWatchers(p));
+        }
+
+        foreach (var p in people)
+        {
+            hubs[0].Unwatch(on0, p);
+        }
+        foreach (var p in people)
+        {
+            Assert.Equal(["p2"], await LiveWatchers(p)); // at once, wherever the grain is
+        }
+
+        foreach (var p in people)
+        {
+            await hubs[0].Watch(new RecordingSink("p1"), p); // back within the linger
+        }
+        foreach (var p in people)
+        {
+            Assert.Equal(["p1", "p2"], await LiveWatchers(p));
+        }
     }
 
     [Fact]
@@ -184,6 +230,9 @@ public sealed class MultiSiloFanoutTests : IAsyncLifetime
             await _cluster.Client.GetGrain<IPersonGrain>(p).SetStatus(new SetStatus(availability, null, null, null));
         }
     }
+
+    private async Task<string[]> LiveWatchers(string person) =>
+        [.. (await _cluster.Client.GetGrain<IPersonGrain>(person).GetWatchers()).Where(w => w.Live).Select(w => w.WatcherId).Order(StringComparer.Ordinal)];
 
     private async Task<Dictionary<string, SiloAddress>> GrainHosts()
     {

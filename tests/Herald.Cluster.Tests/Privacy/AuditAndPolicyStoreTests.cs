@@ -257,6 +257,111 @@ public sealed class AuditAndPolicyStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_table_of_the_autoincrement_schema_is_converted_keeping_its_entries_and_ids()
+    {
+        // The schema every database before session 10 has, with rows, and a purge that left a gap at the bottom.
+        await Execute("""
+            CREATE TABLE audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                presentity TEXT NOT NULL,
+                watcher TEXT NULL,
+                kind TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                fields TEXT NOT NULL,
+                rule TEXT NOT NULL
+            );
+            CREATE INDEX ix_audit_presentity_at ON audit (presentity, at);
+            CREATE INDEX ix_audit_watcher_at ON audit (watcher, at);
+            CREATE INDEX ix_audit_at ON audit (at);
+            INSERT INTO audit (at, presentity, watcher, kind, channel, fields, rule) VALUES
+                ('2026-03-02T09:00:00.0000000Z', 'ada', 'bob', 'snapshot', 'rest', 'availability', 'purged'),
+                ('2026-03-02T10:00:00.0000000Z', 'ada', 'bob', 'live', 'live', 'availability,note', 'Team/WorkHours: Default'),
+                ('2026-03-02T10:01:00.0000000Z', 'carl', NULL, 'policy', 'admin', 'floor', 'by admin'),
+                ('2026-03-02T10:02:00.0000000Z', 'ada', 'dora', 'search', 'rest', 'availability', 'Colleague/WorkHours: Default');
+            DELETE FROM audit WHERE id = 1;
+            """);
+
+        var log = NewLog();
+
+        Assert.DoesNotContain("AUTOINCREMENT", (string)(await Scalar("SELECT sql FROM sqlite_master WHERE name = 'audit';"))!, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0L, await Scalar("SELECT count(*) FROM sqlite_sequence WHERE name = 'audit';"));
+        Assert.Equal(3L, await Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' AND sql IS NOT NULL;"));
+        var all = await log.Query(null, null, null, null, 100);
+        Assert.Equal(
+            [(4L, "ada", "dora", "search"), (3L, "carl", null, "policy"), (2L, "ada", "bob", "live")],
+            all.Select(e => (e.Id, e.PresentityId, e.WatcherId, e.Kind)));
+        var live = all[2];
+        Assert.Equal((T0, "live", "availability,note", "Team/WorkHours: Default"), (live.At, live.Channel, live.Fields, live.Rule));
+        Assert.Equal([4L, 2L], (await log.Query("ada", null, null, null, 10)).Select(e => e.Id));
+
+        log.Append(Entry(T0.AddMinutes(5), "ada", "bob", kind: "new"));
+        await log.Flush();
+        var added = (await log.Query(null, null, null, null, 1))[0];
+        Assert.Equal("new", added.Kind);
+        Assert.True(added.Id > 4, $"new id {added.Id} is not above the converted ones");
+
+        // Opening the file again converts nothing and keeps everything.
+        Assert.False(SqliteAuditLog.MigrateFromAutoincrement(_db));
+        Assert.Equal(4, (await NewLog().Query(null, null, null, null, 100)).Count);
+    }
+
+    [Fact]
+    public void A_current_or_missing_table_is_not_converted()
+    {
+        Assert.False(SqliteAuditLog.MigrateFromAutoincrement(_db));
+        NewLog();
+        Assert.False(SqliteAuditLog.MigrateFromAutoincrement(_db));
+    }
+
+    [Fact]
+    public async Task Inserts_do_not_write_sqlite_sequence_and_ids_keep_growing_after_a_purge_of_the_oldest()
+    {
+        var log = NewLog();
+        for (var i = 0; i < 4; i++)
+        {
+            log.Append(Entry(T0.AddDays(i), "ada", "bob"));
+        }
+        await log.Flush();
+        Assert.Equal(0L, await Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence';"));
+
+        await log.Purge(T0.AddDays(2));
+        log.Append(Entry(T0.AddDays(4), "ada", "bob", kind: "after"));
+        await log.Flush();
+
+        var ids = (await log.Query(null, null, null, null, 10)).Select(e => e.Id).ToList();
+        Assert.Equal([5L, 4L, 3L], ids);
+    }
+
+    [Theory]
+    [InlineData("presentity = 'ada'", "ix_audit_presentity_at")]
+    [InlineData("presentity = 'ada' AND at >= 'a' AND at < 'b'", "ix_audit_")]
+    [InlineData("presentity = 'ada' AND watcher = 'bob'", "ix_audit_")]
+    [InlineData("watcher = 'bob'", "ix_audit_watcher_at")]
+    [InlineData("watcher = 'bob' AND at >= 'a'", "ix_audit_watcher_at")]
+    [InlineData("at >= 'a' AND at < 'b'", "ix_audit_at")]
+    [InlineData(null, "ix_audit_at")]
+    public async Task Every_query_shape_reads_through_an_index_without_sorting(string? where, string index)
+    {
+        NewLog();
+        var plan = await Plan(
+            "SELECT id, at, presentity, watcher, kind, channel, fields, rule FROM audit" + (where is null ? string.Empty : " WHERE " + where) + " ORDER BY at DESC, id DESC LIMIT 10;");
+        Assert.Contains("USING INDEX " + index, plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        if (where is not null)
+        {
+            Assert.StartsWith("SEARCH", plan, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_retention_purge_searches_the_time_index()
+    {
+        NewLog();
+        Assert.StartsWith("SEARCH audit USING INDEX ix_audit_at", await Plan("DELETE FROM audit WHERE at < 'x';"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Purge_deletes_only_entries_older_than_the_cutoff()
     {
         var log = NewLog();
@@ -443,6 +548,29 @@ public sealed class AuditAndPolicyStoreTests : IAsyncLifetime
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<object?> Scalar(string sql)
+    {
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>The <c>EXPLAIN QUERY PLAN</c> details of <paramref name="sql"/>, one line each.</summary>
+    private async Task<string> Plan(string sql)
+    {
+        await using var connection = _db.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(3));
+        }
+        return string.Join("\n", lines);
     }
 
     private static AuditEntry Entry(
