@@ -24,15 +24,7 @@ public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
         await using var b = cluster.Node("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
         await cluster.Run(async () =>
         {
-            await Task.WhenAll(a.StartAsync(), b.StartAsync());
-            using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
-            {
-                var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
-                {
-                    id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
-                }).ToArray());
-                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-            }
+            await StartWithAnnAndBea(a, b);
 
             await using var ann = SlixClient.Start("ann", a.XmppPort);
             await using var bea = SlixClient.Start("bea", b.XmppPort);
@@ -72,15 +64,7 @@ public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
         await using var b = cluster.Node("xb", redis, clusterId, "--Herald:Xmpp:Port=-1");
         await cluster.Run(async () =>
         {
-            await Task.WhenAll(a.StartAsync(), b.StartAsync());
-            using (var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword)))
-            {
-                var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
-                {
-                    id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
-                }).ToArray());
-                Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-            }
+            await StartWithAnnAndBea(a, b);
             using var annRest = a.Client(await a.Login("ann", "pw-ann-123"));
 
             // ann@localhost/desk on node A, available, and bea on node A to write to her later.
@@ -108,6 +92,18 @@ public sealed class XmppClusterRoutingTests(ITestOutputHelper output)
             Assert.DoesNotContain(newer.Lines, l => l.StartsWith("streamerror", StringComparison.Ordinal) || l == "closed");
             Assert.DoesNotContain(bea.Lines, l => l.StartsWith("message ann@localhost error", StringComparison.Ordinal));
         });
+    }
+
+    /// <summary>Starts both nodes and creates ann and bea (team core, passwords pw-ann-123 / pw-bea-123) through node A.</summary>
+    private static async Task StartWithAnnAndBea(ServerProcess a, ServerProcess b)
+    {
+        await Task.WhenAll(a.StartAsync(), b.StartAsync());
+        using var admin = a.Client(await a.Login("admin", ServerProcess.AdminPassword));
+        var r = await admin.PostAsJsonAsync("api/v1/admin/people", new[] { "ann", "bea" }.Select(id => new
+        {
+            id, displayName = id, email = id + "@example.com", team = "core", password = $"pw-{id}-123", timeZone = "UTC",
+        }).ToArray());
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
     }
 
     private static async Task<string?> NoteOf(HttpClient c) =>

@@ -297,8 +297,10 @@ public sealed class DemoSimulatorTests
         {
             if (Fail)
             {
-                return method.ReturnType == typeof(Task<bool>) ? Task.FromException<bool>(new InvalidOperationException("silo down"))
-                    : Task.FromException<PresenceView>(new InvalidOperationException("silo down"));
+                var down = new InvalidOperationException("silo down");
+                return method.ReturnType == typeof(Task<bool>) ? Task.FromException<bool>(down)
+                    : method.ReturnType == typeof(ValueTask<PresenceView>) ? new ValueTask<PresenceView>(Task.FromException<PresenceView>(down))
+                    : Task.FromException<PresenceView>(down);
             }
             var now = Time.GetUtcNow();
             var p = Person(id);
@@ -310,7 +312,7 @@ public sealed class DemoSimulatorTests
                     var report = (DeviceReport)args![0]!;
                     Puts.Add(report);
                     p.Devices[report.DeviceId] = now + report.Ttl;
-                    return Task.FromResult<PresenceView>(null!);
+                    return new ValueTask<PresenceView>((PresenceView)null!);
                 case nameof(IPersonGrain.Heartbeat):
                     Heartbeats++;
                     var deviceId = (string)args![0]!;
@@ -328,7 +330,7 @@ public sealed class DemoSimulatorTests
                     var status = (SetStatus)args![0]!;
                     Statuses.Add(status);
                     p.AppearsOffline = status.Availability == Availability.Offline;
-                    return Task.FromResult<PresenceView>(null!);
+                    return new ValueTask<PresenceView>((PresenceView)null!);
                 case nameof(IPersonGrain.ClearStatus):
                     Clears++;
                     p.AppearsOffline = false;
