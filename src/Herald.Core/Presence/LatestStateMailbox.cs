@@ -52,6 +52,33 @@ public sealed class LatestStateMailbox<T>(Func<T, string> keyOf, Func<T, long> s
         }
     }
 
+    /// <summary>
+    /// The consumer's fast path for one item while it can write at once: when nothing is pending, takes
+    /// <paramref name="item"/> directly (it is never queued, so the mailbox keeps no reference to it) and returns
+    /// <see cref="DirectTake.Taken"/>; <see cref="DirectTake.Stale"/> when its sequence is not above the last one taken
+    /// (dropped, as <see cref="Offer"/> would); <see cref="DirectTake.Busy"/> when items are pending (offer it instead,
+    /// so that it is written after them). The caller must hold the consumer's send lock, as when it takes items.
+    /// </summary>
+    public DirectTake TryTakeDirect(T item)
+    {
+        var key = keyOf(item);
+        var seq = sequenceOf(item);
+        lock (_lock)
+        {
+            if (_pending.Count != 0)
+            {
+                return DirectTake.Busy;
+            }
+            ref var taken = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lastTaken, key, out var known);
+            if (known && seq <= taken)
+            {
+                return DirectTake.Stale;
+            }
+            taken = seq;
+            return DirectTake.Taken;
+        }
+    }
+
     /// <summary>Takes every pending item, oldest person first, and remembers their sequences.</summary>
     public IReadOnlyList<T> TakeAll()
     {
@@ -144,4 +171,15 @@ public sealed class LatestStateMailbox<T>(Func<T, string> keyOf, Func<T, long> s
             }
         }
     }
+}
+
+/// <summary>The outcome of <see cref="LatestStateMailbox{T}.TryTakeDirect"/>.</summary>
+public enum DirectTake
+{
+    /// <summary>Taken: the consumer writes it now.</summary>
+    Taken,
+    /// <summary>Not newer than what was taken: dropped.</summary>
+    Stale,
+    /// <summary>Items are pending: offer it behind them.</summary>
+    Busy,
 }

@@ -123,11 +123,24 @@ public sealed class LiveConnection : LiveCredential, IPresenceSink
         {
             return; // nothing is delivered once the credential was found invalid
         }
+        // A transport that can write at once takes a lone view directly: it never enters the outbox (whose maps, old
+        // objects, would each be marked for the next collection by holding a new view; see docs/benchmarks.md,
+        // "Session 10"). Anything else goes through the outbox as before.
+        if (_inline?.TryWriteNow(view) == true)
+        {
+            return;
+        }
         if (_outbox.Offer(view) && _inline?.TryFlushNow() != true)
         {
             Signal();
         }
     }
+
+    /// <summary>
+    /// For a transport holding its send lock: takes <paramref name="view"/> for writing now when nothing is pending
+    /// (<see cref="LatestStateMailbox{T}.TryTakeDirect"/>); a connection whose credential ended takes nothing (Stale).
+    /// </summary>
+    internal DirectTake TakeDirect(PresenceView view) => CredentialValid ? _outbox.TryTakeDirect(view) : DirectTake.Stale;
 
     /// <summary>
     /// Lets a transport write offered views at once, on the delivering thread, when it can do so without waiting
@@ -279,6 +292,13 @@ internal interface IInlineFlush
     /// in-flight send, or the connection is gone), false when the connection's loop must be woken instead.
     /// </summary>
     bool TryFlushNow();
+
+    /// <summary>
+    /// Writes <paramref name="view"/> alone if that needs no waiting and nothing is pending; true when it took care of
+    /// it (sent, handed to an in-flight send, dropped as stale, or the connection is gone), false when it must be
+    /// offered to the outbox instead.
+    /// </summary>
+    bool TryWriteNow(PresenceView view);
 }
 
 /// <summary>

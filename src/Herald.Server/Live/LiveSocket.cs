@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Herald.Cluster.Directory;
 using Herald.Core.Model;
+using Herald.Core.Presence;
 using Herald.Core.Privacy;
 using Herald.Server.Apis;
 using Herald.Server.Auth;
@@ -374,6 +376,53 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
     }
 
     /// <inheritdoc />
+    public bool TryWriteNow(PresenceView view)
+    {
+        if (_ended)
+        {
+            return true; // the connection is ending: nothing more is sent
+        }
+        if (!_send.Wait(0))
+        {
+            return false; // a send is in progress: offered, the pump takes it when woken
+        }
+        var release = true;
+        try
+        {
+            switch (connection.TakeDirect(view))
+            {
+                case DirectTake.Busy:
+                    return false; // views are pending: it goes behind them
+                case DirectTake.Stale:
+                    return true;
+            }
+            // A span over the argument itself: the view is written without being stored in any longer-lived object.
+            var sending = WritePresence(new ReadOnlySpan<PresenceView>(in view));
+            if (sending.IsCompletedSuccessfully)
+            {
+                sending.GetAwaiter().GetResult();
+            }
+            else
+            {
+                release = false; // the transport pushed back: the send finishes later and then releases the lock
+                _ = FinishInline(sending);
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return true; // the connection is gone or closing; its receive loop ends it
+        }
+        finally
+        {
+            if (release)
+            {
+                _send.Release();
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public bool TryFlushNow()
     {
         if (_ended)
@@ -391,7 +440,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             {
                 return true;
             }
-            var sending = WritePresence(_inlineViews);
+            var sending = WritePresence(CollectionsMarshal.AsSpan(_inlineViews));
             if (sending.IsCompletedSuccessfully)
             {
                 sending.GetAwaiter().GetResult();
@@ -444,7 +493,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         {
             if (connection.TakeAll(views) > 0)
             {
-                await WritePresence(views);
+                await WritePresence(CollectionsMarshal.AsSpan(views));
             }
         }
         finally
@@ -458,11 +507,11 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
     /// Writes <paramref name="views"/> as one <c>presence</c> message; the caller holds the send lock. Each view's JSON
     /// is encoded once per view instance and shared by every connection it goes to.
     /// </summary>
-    private ValueTask WritePresence(IReadOnlyList<PresenceView> views)
+    private ValueTask WritePresence(ReadOnlySpan<PresenceView> views)
     {
-        var parts = ArrayPool<byte[]>.Shared.Rent(views.Count);
-        var size = PresenceHead.Length + PresenceTail.Length + views.Count;
-        for (var i = 0; i < views.Count; i++)
+        var parts = ArrayPool<byte[]>.Shared.Rent(views.Length);
+        var size = PresenceHead.Length + PresenceTail.Length + views.Length;
+        for (var i = 0; i < views.Length; i++)
         {
             if (!Encoded.TryGetValue(views[i], out var bytes))
             {
@@ -478,7 +527,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
         {
             PresenceHead.CopyTo(frame, 0);
             at = PresenceHead.Length;
-            for (var i = 0; i < views.Count; i++)
+            for (var i = 0; i < views.Length; i++)
             {
                 if (i > 0)
                 {
