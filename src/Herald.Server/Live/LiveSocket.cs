@@ -397,16 +397,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
                     return true;
             }
             // A span over the argument itself: the view is written without being stored in any longer-lived object.
-            var sending = WritePresence(new ReadOnlySpan<PresenceView>(in view));
-            if (sending.IsCompletedSuccessfully)
-            {
-                sending.GetAwaiter().GetResult();
-            }
-            else
-            {
-                release = false; // the transport pushed back: the send finishes later and then releases the lock
-                _ = FinishInline(sending);
-            }
+            release = CompleteInline(WritePresence(new ReadOnlySpan<PresenceView>(in view)));
             return true;
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
@@ -440,16 +431,7 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
             {
                 return true;
             }
-            var sending = WritePresence(CollectionsMarshal.AsSpan(_inlineViews));
-            if (sending.IsCompletedSuccessfully)
-            {
-                sending.GetAwaiter().GetResult();
-            }
-            else
-            {
-                release = false; // the transport pushed back: the send finishes later and then releases the lock
-                _ = FinishInline(sending);
-            }
+            release = CompleteInline(WritePresence(CollectionsMarshal.AsSpan(_inlineViews)));
             return true;
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
@@ -464,6 +446,22 @@ internal sealed partial class LiveSocketSession(WebSocket ws, ClaimsPrincipal us
                 _send.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// Completes a send made on the delivering thread under the send lock: at once when it completed (its exception, if
+    /// any, is thrown here), else in the background, which then releases the lock (the transport pushed back). True
+    /// when the caller still holds the lock and must release it.
+    /// </summary>
+    private bool CompleteInline(ValueTask sending)
+    {
+        if (sending.IsCompletedSuccessfully)
+        {
+            sending.GetAwaiter().GetResult();
+            return true;
+        }
+        _ = FinishInline(sending);
+        return false;
     }
 
     private async Task FinishInline(ValueTask sending)
