@@ -99,8 +99,28 @@ public static class HeraldClusterSetup
         return builder;
     }
 
+    /// <summary>
+    /// A port for the embedded silo's own listener, which Orleans binds later (it cannot listen on port 0). Taken below
+    /// the ephemeral range (Linux: from 32768; Windows: from 49152) where it is free now: a port the kernel picked
+    /// with port 0 is an ephemeral one, which the next outgoing connection of any process may take before the silo
+    /// binds it (seen in CI, many test processes connecting at once). Falls back to such a port after 64 tries.
+    /// </summary>
     private static int FreeTcpPort()
     {
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+        }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;

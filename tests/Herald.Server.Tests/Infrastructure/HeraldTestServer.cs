@@ -66,12 +66,25 @@ public sealed class HeraldTestServer : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. _extraArgs,
         ];
-        _app = HeraldServer.Build(args, b =>
+        for (var attempt = 1; ; attempt++)
         {
-            b.Services.AddSingleton<TimeProvider>(Time);
-            b.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-        });
-        await _app.StartAsync();
+            _app = HeraldServer.Build(args, b =>
+            {
+                b.Services.AddSingleton<TimeProvider>(Time);
+                b.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+            });
+            try
+            {
+                await _app.StartAsync();
+                break;
+            }
+            catch (Microsoft.AspNetCore.Connections.AddressInUseException) when (attempt < 3)
+            {
+                // The embedded silo's port was free when chosen and taken by another process before the silo bound it
+                // (test assemblies run in parallel): start again with a newly chosen port.
+                await _app.DisposeAsync();
+            }
+        }
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
     }
